@@ -1,0 +1,61 @@
+import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { Essay } from '../essays/essay.entity.js';
+import { atomicFileWriter } from './atomic-file-writer.js';
+import { CreateEssays1732636800000 } from './migrations/1732636800000-create-essays.js';
+
+const IN_MEMORY = ':memory:';
+
+/** The file of a `sqlite:` URL: `sqlite:data/x.sqlite`, `sqlite:///abs/x.sqlite`, `sqlite::memory:`. */
+export function sqliteFileOf(databaseUrl: string): string {
+  const path = decodeURIComponent(databaseUrl.replace(/^sqlite:/i, '').replace(/^\/\//, ''));
+  return path === '' ? IN_MEMORY : path;
+}
+
+interface DatabaseSettings {
+  DATABASE_URL: string;
+  DATABASE_POOL_SIZE: number;
+  DATABASE_MAX_OVERFLOW: number;
+}
+
+/**
+ * TypeORM options for the configured database: the embedded SQLite (sql.js,
+ * a WebAssembly build that runs on every Node version without compiling) or
+ * PostgreSQL. The schema comes from migrations, never from `synchronize`.
+ */
+export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptions {
+  const common = {
+    entities: [Essay],
+    migrations: [CreateEssays1732636800000],
+    migrationsRun: true,
+    synchronize: false,
+  };
+
+  if (/^sqlite:/i.test(config.DATABASE_URL)) {
+    const file = sqliteFileOf(config.DATABASE_URL);
+    if (file === IN_MEMORY) return { ...common, type: 'sqljs' };
+    return {
+      ...common,
+      type: 'sqljs',
+      location: file,
+      autoSave: true,
+      autoSaveCallback: atomicFileWriter(file),
+    };
+  }
+
+  return {
+    ...common,
+    type: 'postgres',
+    url: config.DATABASE_URL,
+    // node-postgres has no overflow: the pool keeps DATABASE_POOL_SIZE idle
+    // connections and grows to POOL_SIZE + MAX_OVERFLOW under load.
+    poolSize: config.DATABASE_POOL_SIZE + config.DATABASE_MAX_OVERFLOW,
+    extra: {
+      min: config.DATABASE_POOL_SIZE,
+      // node-postgres waits forever for a free connection by default.
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    },
+    retryAttempts: 3,
+    retryDelay: 1_000,
+  };
+}

@@ -1,0 +1,41 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+export type EssayStatus = 'pending' | 'processed';
+
+/** An essay as stored: accepted as `pending`, `processed` once analysed. */
+@Entity({ name: 'essays' })
+export class Essay {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  title!: string;
+
+  @Column({ type: 'text' })
+  text!: string;
+
+  /** The ISO 639-1 code the author gave, if any. */
+  @Column({ type: 'varchar', length: 2, nullable: true })
+  language!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: EssayStatus;
+
+  @Column({ name: 'word_count', type: 'integer', nullable: true })
+  wordCount!: number | null;
+
+  @Column({ name: 'sentence_count', type: 'integer', nullable: true })
+  sentenceCount!: number | null;
+
+  @Column({ name: 'readability_score', type: 'double precision', nullable: true })
+  readabilityScore!: number | null;
+
+  @Column({ name: 'detected_language', type: 'varchar', length: 8, nullable: true })
+  detectedLanguage!: string | null;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt!: Date;
+
+  @Column({ name: 'processed_at', type: Date, nullable: true })
+  processedAt!: Date | null;
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EssayProcessorController } from './essay-processor.controller.js';
+import { EssayRedeliveryService } from './essay-redelivery.service.js';
+import { Essay } from './essay.entity.js';
+import { EssaysController } from './essays.controller.js';
+import { EssaysService } from './essays.service.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Essay])],
+  controllers: [EssaysController, EssayProcessorController],
+  providers: [EssaysService, EssayRedeliveryService],
+})
+export class EssaysModule {}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { MessageBus } from 'nestjs-production-readiness';
+import { LessThanOrEqual, type Repository } from 'typeorm';
+import { EssayServiceConfig } from '../essay-service.config.js';
+import { analyzeText } from './analysis/text-analysis.js';
+import type { CreateEssayDto } from './dto/create-essay.dto.js';
+import { Essay } from './essay.entity.js';
+import { ESSAY_SUBMITTED, type EssaySubmittedEvent } from './essay-events.js';
+
+const REDELIVERY_BATCH = 100;
+
+@Injectable()
+export class EssaysService {
+  private readonly logger = new Logger(EssaysService.name);
+
+  constructor(
+    @InjectRepository(Essay) private readonly essays: Repository<Essay>,
+    private readonly bus: MessageBus,
+    private readonly config: EssayServiceConfig,
+  ) {}
+
+  /**
+   * Stores the essay as pending, then announces it. The row is the promise:
+   * if the announcement is lost, redelivery publishes it again later.
+   */
+  async submit(input: CreateEssayDto): Promise<Essay> {
+    const essay = this.essays.create({
+      id: randomUUID(),
+      title: input.title,
+      text: input.text,
+      language: input.language ?? null,
+      status: 'pending',
+      processedAt: null,
+    });
+    // One INSERT is atomic on its own; no transaction to share on SQLite.
+    await this.essays.save(essay, { transaction: false });
+    await this.announce(essay.id);
+    return essay;
+  }
+
+  async findOne(id: string): Promise<Essay> {
+    const essay = await this.essays.findOneBy({ id });
+    if (!essay) throw new NotFoundException(`No essay with id ${id}`);
+    return essay;
+  }
+
+  /**
+   * Analyses a pending essay and stores the results. Safe to run twice for the
+   * same essay (a redelivered message): only the first result is written.
+   */
+  async process(essayId: string): Promise<void> {
+    const essay = await this.essays.findOneBy({ id: essayId });
+    if (!essay) {
+      this.logger.warn(`Essay ${essayId} is not stored; message dropped`);
+      return;
+    }
+    if (essay.status !== 'pending') return;
+    if (this.config.ESSAY_ANALYSIS_DELAY_MS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.config.ESSAY_ANALYSIS_DELAY_MS));
+    }
+    const results = analyzeText(essay.text);
+    const update = await this.essays.update(
+      { id: essayId, status: 'pending' },
+      { ...results, status: 'processed', processedAt: new Date() },
+    );
+    if (update.affected) {
+      this.logger.log(`Essay ${essayId} processed: ${results.wordCount} words`);
+    }
+  }
+
+  /** Publishes again the essays pending for at least `olderThanMs`; returns how many. */
+  async redeliverPending(olderThanMs: number): Promise<number> {
+    const pending = await this.essays.find({
+      select: { id: true },
+      where: { status: 'pending', createdAt: LessThanOrEqual(new Date(Date.now() - olderThanMs)) },
+      order: { createdAt: 'ASC' },
+      take: REDELIVERY_BATCH,
+    });
+    for (const { id } of pending) await this.announce(id);
+    return pending.length;
+  }
+
+  private async announce(essayId: string): Promise<void> {
+    const event: EssaySubmittedEvent = { essayId };
+    try {
+      await this.bus.publish(ESSAY_SUBMITTED, event);
+    } catch (error) {
+      this.logger.warn(
+        `Essay ${essayId} stored but not announced (${String(error)}); redelivery will retry`,
+      );
+    }
+  }
+}

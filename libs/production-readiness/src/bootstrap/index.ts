@@ -1,0 +1,1 @@
+export { bootstrapService, createServiceApp, type ServiceAppOptions } from './service-app.js';

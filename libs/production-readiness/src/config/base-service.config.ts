@@ -1,0 +1,182 @@
+import type { Type } from '@nestjs/common';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, IsBoolean } from 'class-validator';
+import { SecretSetting } from './secret-setting.decorator.js';
+import {
+  IsApiKeyList,
+  IsHeaderName,
+  IsHostPortList,
+  IsOriginList,
+  IsServiceUrl,
+} from './setting-validators.js';
+import {
+  BOOLEAN_WORDS,
+  ToBoolean,
+  ToInteger,
+  ToList,
+  ToUpperCase,
+} from './setting-transforms.js';
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const BOOLEAN_MESSAGE = `must be one of ${BOOLEAN_WORDS.join(', ')}`;
+
+/**
+ * Every setting of the production-readiness standards document, read from the
+ * environment (and `.env`). Apps extend it, give defaults by overriding a
+ * property, and inject their subclass by its class:
+ *
+ * ```ts
+ * export class EssayServiceConfig extends BaseServiceConfig {
+ *   override PORT = 3000;
+ * }
+ * ```
+ *
+ * Settings without a default here are required unless the subclass gives one,
+ * or declares them optional with `optionalSettings()`.
+ */
+export class BaseServiceConfig {
+  /** The service's name, on every log line and metric. Required. */
+  @IsString()
+  @IsNotEmpty()
+  SERVICE_NAME!: string;
+
+  /** The deployed version. Required. */
+  @IsString()
+  @IsNotEmpty()
+  SERVICE_VERSION!: string;
+
+  /** Deployment environment (`production`, `staging`, `development`...). @default 'production' */
+  @IsString()
+  @IsNotEmpty()
+  ENVIRONMENT = 'production';
+
+  /** Address to listen on. @default '0.0.0.0' */
+  @IsString()
+  @IsNotEmpty()
+  HOST = '0.0.0.0';
+
+  /** Port to listen on, 1..65535. Required. */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer from 1 to 65535' })
+  @Min(1, { message: 'must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  PORT!: number;
+
+  /** Database connection URL; its password is never printed. Required. */
+  @SecretSetting()
+  @IsServiceUrl()
+  @IsNotEmpty()
+  DATABASE_URL!: string;
+
+  /** Connections kept in the database pool. @default 10 */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer of at least 1' })
+  @Min(1, { message: 'must be an integer of at least 1' })
+  DATABASE_POOL_SIZE = 10;
+
+  /** Extra connections the pool may open under load, above DATABASE_POOL_SIZE. @default 20 */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer of at least 0' })
+  @Min(0, { message: 'must be an integer of at least 0' })
+  DATABASE_MAX_OVERFLOW = 20;
+
+  /** Kafka brokers as `host:port,host:port`. Required. */
+  @IsHostPortList()
+  @IsNotEmpty()
+  KAFKA_BOOTSTRAP_SERVERS!: string;
+
+  /** Kafka consumer group. Required. */
+  @IsString()
+  @IsNotEmpty()
+  KAFKA_GROUP_ID!: string;
+
+  /** Where a new consumer group starts reading: `earliest` or `latest`. @default 'earliest' */
+  @IsIn(['earliest', 'latest'], { message: 'must be earliest or latest' })
+  KAFKA_AUTO_OFFSET_RESET: 'earliest' | 'latest' = 'earliest';
+
+  /** NATS server URL(s), `nats://host:4222`. Optional: the message bus uses NATS when set. */
+  @IsOptional()
+  @SecretSetting()
+  @IsServiceUrl(['nats', 'tls'])
+  NATS_URL?: string;
+
+  /** RabbitMQ URL, `amqp://user:pass@host:5672`. Optional: the message bus uses RabbitMQ when set. */
+  @IsOptional()
+  @SecretSetting()
+  @IsServiceUrl(['amqp', 'amqps'])
+  RABBITMQ_URL?: string;
+
+  /** Redis URL; its password is never printed. Required. */
+  @SecretSetting()
+  @IsServiceUrl(['redis', 'rediss'])
+  @IsNotEmpty()
+  REDIS_URL!: string;
+
+  /** Connections kept to Redis. @default 10 */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer of at least 1' })
+  @Min(1, { message: 'must be an integer of at least 1' })
+  REDIS_POOL_SIZE = 10;
+
+  /** DEBUG, INFO, WARNING, ERROR or CRITICAL, any case. @default 'INFO' */
+  @ToUpperCase()
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'INFO';
+
+  /** Serve Prometheus metrics at /metrics. @default true */
+  @ToBoolean()
+  @IsBoolean({ message: BOOLEAN_MESSAGE })
+  METRICS_ENABLED = true;
+
+  /** Export OpenTelemetry traces. @default true */
+  @ToBoolean()
+  @IsBoolean({ message: BOOLEAN_MESSAGE })
+  TRACING_ENABLED = true;
+
+  /** Browser origins allowed to call the API: a comma list or a JSON array. @default [] */
+  @ToList()
+  @IsOriginList()
+  CORS_ORIGINS: string[] = [];
+
+  /** The request header that carries the API key. @default 'X-API-Key' */
+  @IsHeaderName()
+  API_KEY_HEADER = 'X-API-Key';
+
+  /** Accepted API keys, comma-separated; an entry may be `sha256:<hex>`. Never printed. @default [] */
+  @SecretSetting()
+  @ToList()
+  @IsApiKeyList()
+  API_KEYS: string[] = [];
+
+  /** Budget for the whole graceful shutdown, in milliseconds. @default 25000 */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
+  @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
+  SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  /**
+   * How long to keep serving after SIGTERM so load balancers stop sending
+   * traffic, in milliseconds. Unset means 5000 in production and 0 elsewhere.
+   */
+  @IsOptional()
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
+  @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
+  SHUTDOWN_DRAIN_DELAY_MS?: number;
+}
+
+/**
+ * A config class: BaseServiceConfig or a subclass of it, possibly with some
+ * settings made optional by `optionalSettings()`.
+ */
+export type ServiceConfigClass = Type<Partial<BaseServiceConfig>>;
+
+/** Fails fast, at module declaration, for a class that does not extend BaseServiceConfig. */
+export function assertServiceConfigClass(config: ServiceConfigClass): void {
+  if (config !== BaseServiceConfig && !(config.prototype instanceof BaseServiceConfig)) {
+    throw new TypeError(
+      `${config.name} is not a config class: it must extend BaseServiceConfig.`,
+    );
+  }
+}

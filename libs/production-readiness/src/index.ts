@@ -1,0 +1,9 @@
+export * from './bootstrap/index.js';
+export * from './config/index.js';
+export * from './messaging/index.js';
+export { ProductionReadinessModule } from './production-readiness.module.js';
+export { PRODUCTION_READINESS_OPTIONS } from './production-readiness.module-definition.js';
+export type {
+  ProductionReadinessExtras,
+  ProductionReadinessOptions,
+} from './production-readiness.options.js';

@@ -1,0 +1,112 @@
+import { EventEmitter } from 'node:events';
+import { Logger } from '@nestjs/common';
+import {
+  BaseRpcContext,
+  ClientProxy,
+  Server,
+  type CustomTransportStrategy,
+  type ReadPacket,
+  type WritePacket,
+} from '@nestjs/microservices';
+
+const MESSAGE = 'message';
+
+/**
+ * The embedded message bus: events published in this process reach the
+ * handlers of this process. Messages are serialized to JSON on the way, as a
+ * real broker would, so handlers never share objects with the publisher.
+ */
+export class InProcessBus {
+  private readonly emitter = new EventEmitter();
+
+  publish(pattern: string, data: unknown): void {
+    const message = JSON.stringify({ pattern, data });
+    // Delivered on a later tick, like a broker: the publisher's request
+    // finishes first and a handler's failure never reaches the publisher.
+    setImmediate(() => this.emitter.emit(MESSAGE, message));
+  }
+
+  subscribe(listener: (message: string) => void): () => void {
+    this.emitter.on(MESSAGE, listener);
+    return () => this.emitter.off(MESSAGE, listener);
+  }
+}
+
+/** The context handed to in-process event handlers: `[pattern]`. */
+export class InProcessContext extends BaseRpcContext<[string]> {
+  getPattern(): string {
+    return this.args[0];
+  }
+}
+
+/** Microservice server strategy that consumes from an InProcessBus. */
+export class InProcessServer extends Server implements CustomTransportStrategy {
+  protected override readonly logger = new Logger(InProcessServer.name);
+  private unsubscribe?: () => void;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly bus: InProcessBus) {
+    super();
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => unknown): void {
+    this.unsubscribe = this.bus.subscribe((message) => this.receive(message));
+    callback();
+  }
+
+  /** Stops consuming and waits for the handlers already running. */
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  on(): never {
+    throw new Error('The in-process transport emits no events to listen to.');
+  }
+
+  unwrap<T>(): T {
+    return this.bus as T;
+  }
+
+  private receive(message: string): void {
+    const { pattern, data } = JSON.parse(message) as { pattern: string; data: unknown };
+    const handling = this.handleEvent(pattern, { pattern, data }, new InProcessContext([pattern]))
+      .catch((error: unknown) => this.logger.error(`Handler for ${pattern} failed`, error))
+      .finally(() => this.inFlight.delete(handling));
+    this.inFlight.add(handling);
+  }
+}
+
+/** ClientProxy that publishes events to an InProcessBus. Events only. */
+export class InProcessClient extends ClientProxy {
+  private readonly bus: InProcessBus;
+
+  constructor(options: { bus: InProcessBus }) {
+    super();
+    this.bus = options.bus;
+  }
+
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {}
+
+  unwrap<T>(): T {
+    return this.bus as T;
+  }
+
+  protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    callback({
+      err: new Error('The in-process transport carries events only; use emit(), not send().'),
+      isDisposed: true,
+    });
+    return () => undefined;
+  }
+
+  protected dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    this.bus.publish(String(packet.pattern), packet.data);
+    return Promise.resolve(undefined as T);
+  }
+}

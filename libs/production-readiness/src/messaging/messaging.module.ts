@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { MessageBus } from './message-bus.service.js';
+import { MessagingModuleClass } from './messaging.module-definition.js';
+
+/**
+ * Connects the app to its message broker through `@nestjs/microservices`:
+ * Kafka, NATS or RabbitMQ when configured, an in-process bus otherwise.
+ * Requires the config from ServiceConfigModule.
+ */
+@Module({ providers: [MessageBus], exports: [MessageBus] })
+export class MessagingModule extends MessagingModuleClass {}

@@ -1,0 +1,43 @@
+import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
+import { BaseServiceConfig } from './config/base-service.config.js';
+import { ServiceConfigModule } from './config/service-config.module.js';
+import { MessagingModule } from './messaging/messaging.module.js';
+import {
+  messagingOptionsFrom,
+  type ProductionReadinessExtras,
+  type ProductionReadinessOptions,
+} from './production-readiness.options.js';
+
+/** Injection token of ProductionReadinessModule's options. */
+export const PRODUCTION_READINESS_OPTIONS = 'PRODUCTION_READINESS_OPTIONS';
+
+export const {
+  ConfigurableModuleClass: ProductionReadinessModuleClass,
+  OPTIONS_TYPE: PRODUCTION_READINESS_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: PRODUCTION_READINESS_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<ProductionReadinessOptions>({
+  moduleName: 'ProductionReadiness',
+  optionsInjectionToken: PRODUCTION_READINESS_OPTIONS,
+})
+  .setClassMethodName('forRoot')
+  .setExtras<ProductionReadinessExtras>({ config: BaseServiceConfig }, (definition, { config }): DynamicModule => {
+    // Each concern module reads its options from the root options through a
+    // factory, so forRoot and forRootAsync share one code path. That needs the
+    // root module global: its options token must be visible to its imports.
+    const fromRoot = { inject: [PRODUCTION_READINESS_OPTIONS] };
+    return {
+      ...definition,
+      global: true,
+      imports: [
+        ...(definition.imports ?? []),
+        ServiceConfigModule.forRootAsync({
+          ...fromRoot,
+          config,
+          useFactory: ({ envFilePath, env }: ProductionReadinessOptions) => ({ envFilePath, env }),
+        }),
+        MessagingModule.forRootAsync({ ...fromRoot, useFactory: messagingOptionsFrom }),
+      ],
+      exports: [PRODUCTION_READINESS_OPTIONS, ServiceConfigModule, MessagingModule],
+    };
+  })
+  .build();

@@ -1,0 +1,36 @@
+import type { ServiceConfigClass } from './config/base-service.config.js';
+import type { MessagingOptions } from './messaging/messaging.options.js';
+
+/** Options of ProductionReadinessModule; each concern's options are derived from these. */
+export interface ProductionReadinessOptions {
+  /**
+   * The `.env` file to read; `false` reads none. Real environment variables win.
+   * @default '.env'
+   */
+  envFilePath?: string | false;
+  /**
+   * The environment to read instead of `process.env` (tests, embedding).
+   * @default process.env
+   */
+  env?: Record<string, string | undefined>;
+  /**
+   * The message bus: `true` or options to connect the app's `@EventPattern`
+   * handlers and publish through Kafka, NATS, RabbitMQ or the in-process bus.
+   * @default false
+   */
+  messaging?: boolean | MessagingOptions;
+}
+
+/** Options fixed when the module is declared, because they decide its providers. */
+export interface ProductionReadinessExtras {
+  /**
+   * The app's config class (a subclass of BaseServiceConfig), injectable by its class.
+   * @default BaseServiceConfig
+   */
+  config: ServiceConfigClass;
+}
+
+export function messagingOptionsFrom(options: ProductionReadinessOptions): MessagingOptions {
+  const { messaging = false } = options;
+  return typeof messaging === 'boolean' ? { enabled: messaging } : messaging;
+}

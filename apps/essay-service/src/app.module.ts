@@ -1,25 +1,34 @@
-import { Module, ValidationPipe } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ProductionReadinessModule } from 'nestjs-production-readiness';
+import {
+  ProductionReadinessModule,
+  type ProductionReadinessOptions,
+} from 'nestjs-production-readiness';
 import { databaseOptionsFor } from './database/database.options.js';
 import { EssayServiceConfig } from './essay-service.config.js';
 import { EssaysModule } from './essays/essays.module.js';
 
-@Module({
-  imports: [
-    ProductionReadinessModule.forRoot({ config: EssayServiceConfig, messaging: true }),
-    TypeOrmModule.forRootAsync({
-      inject: [EssayServiceConfig],
-      useFactory: (config: EssayServiceConfig) => databaseOptionsFor(config),
-    }),
-    EssaysModule,
-  ],
-  providers: [
-    {
-      provide: APP_PIPE,
-      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-    },
-  ],
-})
+/**
+ * The essay service with its production-readiness options, which tests and
+ * embedders may extend (a log destination, an environment).
+ */
+@Module({})
+export class EssayServiceModule {
+  static forRoot(options: ProductionReadinessOptions = {}): DynamicModule {
+    return {
+      module: EssayServiceModule,
+      imports: [
+        ProductionReadinessModule.forRoot({ config: EssayServiceConfig, messaging: true, ...options }),
+        TypeOrmModule.forRootAsync({
+          inject: [EssayServiceConfig],
+          useFactory: (config: EssayServiceConfig) => databaseOptionsFor(config),
+        }),
+        EssaysModule,
+      ],
+    };
+  }
+}
+
+/** The essay service as `npm start` runs it. */
+@Module({ imports: [EssayServiceModule.forRoot()] })
 export class AppModule {}

@@ -1,6 +1,8 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { BaseServiceConfig } from './config/base-service.config.js';
 import { ServiceConfigModule } from './config/service-config.module.js';
+import { ErrorsModule } from './errors/errors.module.js';
+import { LoggingModule } from './logging/logging.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import {
   messagingOptionsFrom,
@@ -35,9 +37,23 @@ export const {
           config,
           useFactory: ({ envFilePath, env }: ProductionReadinessOptions) => ({ envFilePath, env }),
         }),
+        LoggingModule.forRootAsync({
+          ...fromRoot,
+          useFactory: ({ logging }: ProductionReadinessOptions) => logging ?? {},
+        }),
+        ErrorsModule.forRootAsync({
+          ...fromRoot,
+          useFactory: ({ errors }: ProductionReadinessOptions) => errors ?? {},
+        }),
         MessagingModule.forRootAsync({ ...fromRoot, useFactory: messagingOptionsFrom }),
       ],
-      exports: [PRODUCTION_READINESS_OPTIONS, ServiceConfigModule, MessagingModule],
+      exports: [
+        PRODUCTION_READINESS_OPTIONS,
+        ServiceConfigModule,
+        LoggingModule,
+        ErrorsModule,
+        MessagingModule,
+      ],
     };
   })
   .build();

@@ -1,4 +1,6 @@
 import type { ServiceConfigClass } from './config/base-service.config.js';
+import type { ErrorsOptions } from './errors/errors.options.js';
+import type { LoggingOptions } from './logging/logging.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
 
 /** Options of ProductionReadinessModule; each concern's options are derived from these. */
@@ -19,6 +21,10 @@ export interface ProductionReadinessOptions {
    * @default false
    */
   messaging?: boolean | MessagingOptions;
+  /** JSON logs: destination, access log, quiet paths, extra redaction. @default {} */
+  logging?: LoggingOptions;
+  /** problem+json errors and the global ValidationPipe. @default {} */
+  errors?: ErrorsOptions;
 }
 
 /** Options fixed when the module is declared, because they decide its providers. */

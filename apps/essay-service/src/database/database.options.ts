@@ -2,6 +2,7 @@ import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Essay } from '../essays/essay.entity.js';
 import { atomicFileWriter } from './atomic-file-writer.js';
 import { CreateEssays1732636800000 } from './migrations/1732636800000-create-essays.js';
+import { AddEssayCorrelationId1764201600000 } from './migrations/1764201600000-add-essay-correlation-id.js';
 
 const IN_MEMORY = ':memory:';
 
@@ -25,7 +26,7 @@ interface DatabaseSettings {
 export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptions {
   const common = {
     entities: [Essay],
-    migrations: [CreateEssays1732636800000],
+    migrations: [CreateEssays1732636800000, AddEssayCorrelationId1764201600000],
     migrationsRun: true,
     synchronize: false,
   };

@@ -33,6 +33,10 @@ export class Essay {
   @Column({ name: 'detected_language', type: 'varchar', length: 8, nullable: true })
   detectedLanguage!: string | null;
 
+  /** The correlation id of the request that submitted it, carried into processing. */
+  @Column({ name: 'correlation_id', type: 'varchar', length: 128, nullable: true })
+  correlationId!: string | null;
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt!: Date;
 

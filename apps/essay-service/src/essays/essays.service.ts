@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { MessageBus } from 'nestjs-production-readiness';
+import { ErrorCode, MessageBus, RequestContext, ServiceError } from 'nestjs-production-readiness';
 import { LessThanOrEqual, type Repository } from 'typeorm';
 import { EssayServiceConfig } from '../essay-service.config.js';
 import { analyzeText } from './analysis/text-analysis.js';
@@ -32,17 +32,18 @@ export class EssaysService {
       text: input.text,
       language: input.language ?? null,
       status: 'pending',
+      correlationId: RequestContext.correlationId ?? null,
       processedAt: null,
     });
     // One INSERT is atomic on its own; no transaction to share on SQLite.
     await this.essays.save(essay, { transaction: false });
-    await this.announce(essay.id);
+    await this.announce(essay);
     return essay;
   }
 
   async findOne(id: string): Promise<Essay> {
     const essay = await this.essays.findOneBy({ id });
-    if (!essay) throw new NotFoundException(`No essay with id ${id}`);
+    if (!essay) throw new ServiceError(ErrorCode.NOT_FOUND, `No essay with id ${id}.`);
     return essay;
   }
 
@@ -73,16 +74,22 @@ export class EssaysService {
   /** Publishes again the essays pending for at least `olderThanMs`; returns how many. */
   async redeliverPending(olderThanMs: number): Promise<number> {
     const pending = await this.essays.find({
-      select: { id: true },
+      select: { id: true, correlationId: true },
       where: { status: 'pending', createdAt: LessThanOrEqual(new Date(Date.now() - olderThanMs)) },
       order: { createdAt: 'ASC' },
       take: REDELIVERY_BATCH,
     });
-    for (const { id } of pending) await this.announce(id);
+    // Each in the context of the request that submitted it, so its
+    // processing logs carry that request's correlation id.
+    for (const essay of pending) {
+      await RequestContext.run({ correlationId: essay.correlationId ?? undefined }, () =>
+        this.announce(essay),
+      );
+    }
     return pending.length;
   }
 
-  private async announce(essayId: string): Promise<void> {
+  private async announce({ id: essayId }: Pick<Essay, 'id'>): Promise<void> {
     const event: EssaySubmittedEvent = { essayId };
     try {
       await this.bus.publish(ESSAY_SUBMITTED, event);

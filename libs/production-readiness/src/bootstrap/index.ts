@@ -1,1 +1,6 @@
-export { bootstrapService, createServiceApp, type ServiceAppOptions } from './service-app.js';
+export {
+  bootstrapService,
+  createServiceApp,
+  DEFAULT_BODY_LIMIT_BYTES,
+  type ServiceAppOptions,
+} from './service-app.js';

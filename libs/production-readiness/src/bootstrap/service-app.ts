@@ -1,69 +1,103 @@
-import { Logger, type INestApplication, type Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { isConfigValidationError } from '../config/config-validation.error.js';
 import { redactSettings } from '../config/redaction.js';
+import { installHttpRequestContext } from '../context/http-request-context.js';
+import { installBodyParsing } from '../errors/body-parsing.js';
+import { ERRORS_OPTIONS } from '../errors/errors.module-definition.js';
+import { resolveErrorsOptions, type ErrorsOptions } from '../errors/errors.options.js';
+import { ServiceLogger } from '../logging/service-logger.js';
 import { MessageBus } from '../messaging/message-bus.service.js';
 
 /** Options of createServiceApp() and bootstrapService(). */
 export interface ServiceAppOptions {
   /**
-   * The HTTP adapter, such as `new FastifyAdapter()`.
-   * @default Express
+   * The HTTP platform: `'express'`, `'fastify'` (needs @nestjs/platform-fastify),
+   * or an adapter instance of your own (then set Fastify's bodyLimit on it yourself).
+   * @default 'express'
    */
-  httpAdapter?: AbstractHttpAdapter;
+  httpAdapter?: 'express' | 'fastify' | AbstractHttpAdapter;
   /**
-   * The largest JSON or form body accepted, as bytes or `'1mb'`-style text.
-   * @default '1mb'
+   * The largest request body accepted, in bytes; larger ones get 413.
+   * @default 1048576 (1 MiB)
    */
-  bodyLimit?: number | string;
+  bodyLimitBytes?: number;
 }
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
 
 const logger = new Logger('ServiceApp');
 
-function findMessageBus(app: INestApplication): MessageBus | undefined {
+function optional<T>(app: INestApplication, token: Type<T> | string): T | undefined {
   try {
-    return app.get(MessageBus, { strict: false });
+    return app.get<T>(token, { strict: false });
   } catch {
     return undefined;
   }
 }
 
+async function httpAdapterFor(options: ServiceAppOptions): Promise<AbstractHttpAdapter | undefined> {
+  const { httpAdapter = 'express' } = options;
+  if (httpAdapter === 'express') return undefined;
+  if (httpAdapter !== 'fastify') return httpAdapter;
+  // Loaded only when asked for: the Fastify platform is an optional dependency.
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+  return new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
+}
+
 /**
- * Creates the app with the library's wiring: body limits, shutdown hooks, and
- * the message consumer connected to the app's `@EventPattern` handlers.
- * Initialized, not listening. Throws what startup throws (a
- * ConfigValidationError for a bad environment).
+ * Creates the app with the library's wiring, in the order requests need it:
+ * the JSON logger as Nest's logger; the correlation-id context first in the
+ * HTTP chain, with the access log; JSON body parsing with its limit and 415s;
+ * shutdown hooks; the message consumer connected to the app's
+ * `@EventPattern` handlers. Initialized, not listening. Throws what startup
+ * throws (a ConfigValidationError for a bad environment).
  */
 export async function createServiceApp(
-  appModule: Type<unknown>,
+  appModule: Type<unknown> | DynamicModule,
   options: ServiceAppOptions = {},
 ): Promise<INestApplication> {
-  const appOptions = { bufferLogs: true, autoFlushLogs: false, abortOnError: false } as const;
-  const app = options.httpAdapter
-    ? await NestFactory.create(appModule, options.httpAdapter, appOptions)
-    : await NestFactory.create<NestExpressApplication>(appModule, appOptions);
+  const appOptions = {
+    bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
+    // Parsing is set up by installBodyParsing(), after the request context.
+    bodyParser: false,
+  } as const;
+  const adapter = await httpAdapterFor(options);
+  const app = adapter
+    ? await NestFactory.create(appModule, adapter, appOptions)
+    : await NestFactory.create(appModule, appOptions);
+
+  const serviceLogger = optional(app, ServiceLogger);
+  if (serviceLogger) app.useLogger(serviceLogger);
   app.flushLogs();
 
-  if (app.getHttpAdapter().getType() === 'express') {
-    const bodyLimit = options.bodyLimit ?? '1mb';
-    const expressApp = app as NestExpressApplication;
-    expressApp.useBodyParser('json', { limit: bodyLimit });
-    expressApp.useBodyParser('urlencoded', { limit: bodyLimit, extended: true });
-  }
+  installHttpRequestContext(app, {
+    onFinish: serviceLogger?.isAccessLogEnabled ? (request) => serviceLogger.logRequest(request) : undefined,
+  });
+  const errorsOptions = resolveErrorsOptions(optional<ErrorsOptions>(app, ERRORS_OPTIONS));
+  installBodyParsing(app, {
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    extraBodyTypes: errorsOptions.extraBodyTypes,
+  });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 
   const config = app.get(BaseServiceConfig);
   logger.log({ message: 'Configuration loaded', settings: redactSettings(config) });
 
-  const bus = findMessageBus(app);
+  const bus = optional(app, MessageBus);
   if (bus?.isEnabled) {
     app.connectMicroservice(bus.consumerOptions(), { inheritAppConfig: true });
     await app.startAllMicroservices();
     logger.log(`Consuming messages over ${bus.kind}`);
   }
   await app.init();
+  if (app.getHttpAdapter().getType() === 'fastify') {
+    // Fastify runs its plugins on ready(); supertest and listen() need them done.
+    await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  }
   return app;
 }
 
@@ -73,7 +107,7 @@ export async function createServiceApp(
  * message; an invalid configuration lists every problem, without secrets.
  */
 export async function bootstrapService(
-  appModule: Type<unknown>,
+  appModule: Type<unknown> | DynamicModule,
   options: ServiceAppOptions = {},
 ): Promise<INestApplication> {
   let app: INestApplication | undefined;

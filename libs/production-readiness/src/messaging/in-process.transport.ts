@@ -19,8 +19,8 @@ const MESSAGE = 'message';
 export class InProcessBus {
   private readonly emitter = new EventEmitter();
 
-  publish(pattern: string, data: unknown): void {
-    const message = JSON.stringify({ pattern, data });
+  publish(pattern: string, data: unknown, headers: Record<string, string> = {}): void {
+    const message = JSON.stringify({ pattern, data, headers });
     // Delivered on a later tick, like a broker: the publisher's request
     // finishes first and a handler's failure never reaches the publisher.
     setImmediate(() => this.emitter.emit(MESSAGE, message));
@@ -32,11 +32,23 @@ export class InProcessBus {
   }
 }
 
-/** The context handed to in-process event handlers: `[pattern]`. */
-export class InProcessContext extends BaseRpcContext<[string]> {
+/** The context handed to in-process event handlers: `[pattern, headers]`. */
+export class InProcessContext extends BaseRpcContext<[string, Record<string, string>]> {
   getPattern(): string {
     return this.args[0];
   }
+
+  getHeaders(): Record<string, string> {
+    return this.args[1];
+  }
+}
+
+/** An event with headers, for InProcessClient (like NatsRecord or RmqRecord). */
+export class InProcessRecord<T = unknown> {
+  constructor(
+    readonly data: T,
+    readonly headers: Record<string, string> = {},
+  ) {}
 }
 
 /** Microservice server strategy that consumes from an InProcessBus. */
@@ -70,8 +82,13 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   }
 
   private receive(message: string): void {
-    const { pattern, data } = JSON.parse(message) as { pattern: string; data: unknown };
-    const handling = this.handleEvent(pattern, { pattern, data }, new InProcessContext([pattern]))
+    const { pattern, data, headers } = JSON.parse(message) as {
+      pattern: string;
+      data: unknown;
+      headers: Record<string, string>;
+    };
+    const context = new InProcessContext([pattern, headers]);
+    const handling = this.handleEvent(pattern, { pattern, data }, context)
       .catch((error: unknown) => this.logger.error(`Handler for ${pattern} failed`, error))
       .finally(() => this.inFlight.delete(handling));
     this.inFlight.add(handling);
@@ -106,7 +123,9 @@ export class InProcessClient extends ClientProxy {
   }
 
   protected dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    this.bus.publish(String(packet.pattern), packet.data);
+    const { data, headers } =
+      packet.data instanceof InProcessRecord ? packet.data : new InProcessRecord(packet.data);
+    this.bus.publish(String(packet.pattern), data, headers);
     return Promise.resolve(undefined as T);
   }
 }

@@ -1,5 +1,13 @@
-export { InProcessBus, InProcessClient, InProcessContext, InProcessServer } from './in-process.transport.js';
+export {
+  InProcessBus,
+  InProcessClient,
+  InProcessContext,
+  InProcessRecord,
+  InProcessServer,
+} from './in-process.transport.js';
 export { MessageBus } from './message-bus.service.js';
+export { MessageContextInterceptor } from './message-context.interceptor.js';
+export { messageHeader, withHeaders } from './message-headers.js';
 export {
   resolveMessageTransport,
   type MessageTransport,

@@ -2,6 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { ClientProxyFactory, type ClientProxy, type MicroserviceOptions } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
+import { RequestContext } from '../context/request-context.js';
+import { withHeaders } from './message-headers.js';
 import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 import { resolveMessagingOptions, type MessagingOptions } from './messaging.options.js';
 import {
@@ -20,6 +23,7 @@ export class MessageBus implements OnApplicationShutdown {
   private readonly logger = new Logger(MessageBus.name);
   private readonly transport: MessageTransport;
   private client?: ClientProxy;
+  private connected?: Promise<unknown>;
   readonly isEnabled: boolean;
 
   constructor(config: BaseServiceConfig, @Inject(MESSAGING_OPTIONS) options: MessagingOptions) {
@@ -38,13 +42,36 @@ export class MessageBus implements OnApplicationShutdown {
     return this.transport.consumer;
   }
 
-  /** Publishes an event; resolves once the broker has taken it. */
+  /**
+   * Publishes an event; resolves once the broker has taken it. The current
+   * correlation id travels in the message's headers.
+   */
   async publish(pattern: string, data: unknown): Promise<void> {
     if (!this.isEnabled) {
       throw new Error(`Messaging is disabled; cannot publish ${pattern}.`);
     }
-    this.client ??= ClientProxyFactory.create(this.transport.publisher);
-    await lastValueFrom(this.client.emit(pattern, data), { defaultValue: undefined });
+    await this.connect();
+    const correlationId = RequestContext.correlationId;
+    const message = correlationId
+      ? await withHeaders(this.kind, data, { [CORRELATION_ID_HEADER]: correlationId })
+      : data;
+    await lastValueFrom(this.publisher().emit(pattern, message), { defaultValue: undefined });
+  }
+
+  private publisher(): ClientProxy {
+    return (this.client ??= ClientProxyFactory.create(this.transport.publisher));
+  }
+
+  // The connection outlives the request that first publishes; opened outside
+  // its context so the client's own logs don't carry that request's id.
+  private connect(): Promise<unknown> {
+    this.connected ??= RequestContext.outside(() => this.publisher().connect()).catch(
+      (error: unknown) => {
+        this.connected = undefined;
+        throw error;
+      },
+    );
+    return this.connected;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { MessageBus } from './message-bus.service.js';
+import { MessageContextInterceptor } from './message-context.interceptor.js';
 import { MessagingModuleClass } from './messaging.module-definition.js';
 
 /**
@@ -7,5 +9,8 @@ import { MessagingModuleClass } from './messaging.module-definition.js';
  * Kafka, NATS or RabbitMQ when configured, an in-process bus otherwise.
  * Requires the config from ServiceConfigModule.
  */
-@Module({ providers: [MessageBus], exports: [MessageBus] })
+@Module({
+  providers: [MessageBus, { provide: APP_INTERCEPTOR, useClass: MessageContextInterceptor }],
+  exports: [MessageBus],
+})
 export class MessagingModule extends MessagingModuleClass {}

@@ -1,0 +1,34 @@
+/** Options of ErrorsModule. */
+export interface ErrorsOptions {
+  /**
+   * Prefix of the problem `type` URI; the code follows in kebab case
+   * (`urn:problem-type:validation-failed`). RFC 9457 §3.1.1.
+   * @default 'urn:problem-type:'
+   */
+  typeBaseUri?: string;
+  /**
+   * Register the global ValidationPipe (whitelist, forbid unknown fields, transform).
+   * @default true
+   */
+  validation?: boolean;
+  /**
+   * Content types accepted for request bodies besides JSON (`application/json`,
+   * `application/*+json`); any other body is refused with 415.
+   * @default []
+   */
+  extraBodyTypes?: string[];
+}
+
+export interface ResolvedErrorsOptions {
+  typeBaseUri: string;
+  validation: boolean;
+  extraBodyTypes: readonly string[];
+}
+
+export function resolveErrorsOptions(options: ErrorsOptions = {}): ResolvedErrorsOptions {
+  return {
+    typeBaseUri: options.typeBaseUri ?? 'urn:problem-type:',
+    validation: options.validation ?? true,
+    extraBodyTypes: (options.extraBodyTypes ?? []).map((type) => type.toLowerCase()),
+  };
+}

@@ -1,0 +1,39 @@
+import { STATUS_CODES } from 'node:http';
+import type { ClassifiedError } from './classify-error.js';
+import type { FieldError } from './service-error.js';
+
+/** An RFC 9457 problem object, as every error response of the service carries. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  correlationId: string;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function problemTypeFor(code: string, typeBaseUri: string): string {
+  return `${typeBaseUri}${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/** Builds the problem object for a classified error. */
+export function toProblem(
+  classified: ClassifiedError,
+  context: { instance: string; correlationId: string; typeBaseUri: string },
+): ProblemDetails {
+  const problem: ProblemDetails = {
+    type: problemTypeFor(classified.code, context.typeBaseUri),
+    title: STATUS_CODES[classified.status] ?? 'Error',
+    status: classified.status,
+    detail: classified.detail,
+    instance: context.instance,
+    code: classified.code,
+    correlationId: context.correlationId,
+  };
+  if (classified.errors) problem.errors = classified.errors;
+  return problem;
+}

@@ -1,0 +1,123 @@
+import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { correlationIdFrom } from '../context/correlation-id.js';
+import { correlationIdOfRequest } from '../context/http-request-context.js';
+import { RequestContext } from '../context/request-context.js';
+import { classifyError, type ClassifiedError } from './classify-error.js';
+import { ErrorCode } from './error-code.js';
+import { ERRORS_OPTIONS } from './errors.module-definition.js';
+import { resolveErrorsOptions, type ErrorsOptions, type ResolvedErrorsOptions } from './errors.options.js';
+import { toProblem, type ProblemDetails } from './problem-details.js';
+import { RouteTable } from './route-table.js';
+import { isServiceError } from './service-error.js';
+
+/** The request facts a problem response needs. */
+export interface ProblemRequest {
+  method: string;
+  /** The URL as received; its query string is dropped. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw or framework request, to find the correlation id the context gave it. */
+  request: object;
+}
+
+/** A problem response, ready for any adapter to write. */
+export interface ProblemResponse {
+  problem: ProblemDetails;
+  headers: Record<string, string>;
+}
+
+// Nest's router answers an unmatched route with NotFoundException(`Cannot GET /x`).
+const ROUTE_NOT_FOUND = /^Cannot [A-Z]+ /;
+
+function isRouteNotFound(error: unknown): boolean {
+  return error instanceof NotFoundException && ROUTE_NOT_FOUND.test(error.message);
+}
+
+/**
+ * Turns any error into a problem+json answer and logs it: client mistakes at
+ * warn, the service's own failures at error with the stack. Shared by the
+ * exception filter and the adapters' own error hooks (body parsing happens
+ * before Nest's filters can see anything).
+ */
+@Injectable()
+export class ProblemResponder {
+  private readonly logger = new Logger('Errors');
+  private readonly options: ResolvedErrorsOptions;
+
+  constructor(
+    @Inject(ERRORS_OPTIONS) options: ErrorsOptions,
+    private readonly routes: RouteTable,
+  ) {
+    this.options = resolveErrorsOptions(options);
+  }
+
+  /** The problem response for an HTTP request, with the error logged once. */
+  forHttp(error: unknown, request: ProblemRequest): ProblemResponse {
+    const path = request.url.split('?', 1)[0] || '/';
+    let classified = classifyError(error);
+    if (isRouteNotFound(error)) classified = this.routeNotFound(request.method, path);
+    const correlationId =
+      RequestContext.correlationId ??
+      correlationIdOfRequest(request.request) ??
+      correlationIdFrom(request.headers);
+    this.log(classified, error, { method: request.method, path });
+    const headers: Record<string, string> = { ...classified.headers, 'x-correlation-id': correlationId };
+    const problem = toProblem(classified, {
+      instance: path,
+      correlationId,
+      typeBaseUri: this.options.typeBaseUri,
+    });
+    return { problem, headers };
+  }
+
+  /** The problem object for a message handler's caller, with the error logged once. */
+  forRpc(error: unknown, pattern: string): ProblemDetails {
+    const classified = classifyError(error);
+    const correlationId = RequestContext.correlationId ?? 'none';
+    this.log(classified, error, { pattern });
+    return toProblem(classified, {
+      instance: pattern,
+      correlationId,
+      typeBaseUri: this.options.typeBaseUri,
+    });
+  }
+
+  private routeNotFound(method: string, path: string): ClassifiedError {
+    const allowed = this.routes.allowedMethods(path);
+    if (allowed.length > 0 && !allowed.includes(method)) {
+      return {
+        status: 405,
+        code: ErrorCode.METHOD_NOT_ALLOWED,
+        detail: `${method} is not allowed here; use ${allowed.join(', ')}.`,
+        headers: { allow: allowed.join(', ') },
+        isExpected: true,
+      };
+    }
+    return { status: 404, code: ErrorCode.NOT_FOUND, detail: 'No resource at this path.', isExpected: true };
+  }
+
+  // The standards document's split: handle_service_error (expected: warn, with
+  // code and details) and handle_unexpected_error (error, with type and stack).
+  private log(classified: ClassifiedError, error: unknown, where: Record<string, unknown>): void {
+    if (classified.isExpected) {
+      this.logger.warn({
+        message: 'Request failed',
+        code: classified.code,
+        status: classified.status,
+        detail: classified.detail,
+        ...(classified.details && { details: classified.details }),
+        ...where,
+      });
+      return;
+    }
+    this.logger.error({
+      message: isServiceError(error) ? 'Service error' : 'Unexpected error',
+      ...(classified.details && { details: classified.details }),
+      code: classified.code,
+      status: classified.status,
+      errorType: error instanceof Error ? error.constructor.name : typeof error,
+      err: error instanceof Error ? error : new Error(String(error)),
+      ...where,
+    });
+  }
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable, type LoggerService, type OnApplicationShutdown } from '@nestjs/common';
+import { pino, type Level, type Logger as PinoLogger } from 'pino';
+import { BaseServiceConfig, type LogLevel } from '../config/base-service.config.js';
+import { RequestContext } from '../context/request-context.js';
+import type { FinishedRequest } from '../context/http-request-context.js';
+import { LOGGING_OPTIONS } from './logging.module-definition.js';
+import { resolveLoggingOptions, type LoggingOptions, type ResolvedLoggingOptions } from './logging.options.js';
+import { fieldRedactor } from './redact-fields.js';
+
+/** LOG_LEVEL (the standards document's names) to pino's levels. */
+export const PINO_LEVELS: Record<LogLevel, Level> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARNING: 'warn',
+  ERROR: 'error',
+  CRITICAL: 'fatal',
+};
+
+const NO_CONTEXT = Object.freeze({});
+const STACK_LINE = /\n\s+at /;
+
+/**
+ * The app's logger: JSON lines through pino, with service, version and
+ * environment on every line and the correlation id on every line written
+ * while handling a request or a message. It is Nest's LoggerService, so
+ * `new Logger('Ctx')` from @nestjs/common and Nest's own messages go through it.
+ */
+@Injectable()
+export class ServiceLogger implements LoggerService, OnApplicationShutdown {
+  /** The pino logger underneath, for code that wants pino's API. */
+  readonly pino: PinoLogger;
+  private readonly options: ResolvedLoggingOptions;
+
+  constructor(config: BaseServiceConfig, @Inject(LOGGING_OPTIONS) options: LoggingOptions) {
+    this.options = resolveLoggingOptions(options);
+    const apiKeyHeader = (config.API_KEY_HEADER ?? 'x-api-key').toLowerCase();
+    const redact = fieldRedactor([apiKeyHeader, ...this.options.redactFields]);
+    const destination = this.options.destination ?? stdoutDestination();
+    this.pino = pino(
+      {
+        level: PINO_LEVELS[config.LOG_LEVEL ?? 'INFO'],
+        base: {
+          service: config.SERVICE_NAME,
+          version: config.SERVICE_VERSION,
+          environment: config.ENVIRONMENT,
+        },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: {
+          level: (label) => ({ level: label }),
+          log: (object) => redact(object) as Record<string, unknown>,
+        },
+        mixin: () => {
+          const correlationId = RequestContext.correlationId;
+          return correlationId === undefined ? NO_CONTEXT : { correlationId };
+        },
+        // pino's default strategy writes into the mixin's object; the shared
+        // empty one must stay untouched, and the line's own fields win.
+        mixinMergeStrategy: (line: object, mixed: object) =>
+          mixed === NO_CONTEXT ? line : Object.assign(mixed, line),
+      },
+      destination,
+    );
+  }
+
+  log(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('info', message, optionalParams);
+  }
+
+  error(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('error', message, optionalParams);
+  }
+
+  warn(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('warn', message, optionalParams);
+  }
+
+  debug(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('debug', message, optionalParams);
+  }
+
+  verbose(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('trace', message, optionalParams);
+  }
+
+  fatal(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('fatal', message, optionalParams);
+  }
+
+  /** The access line of one request: method, route template, status, duration. */
+  logRequest(request: FinishedRequest): void {
+    const { statusCode } = request;
+    if (statusCode < 500 && this.options.quietPaths.has(request.path)) return;
+    const level: Level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+    if (!this.pino.isLevelEnabled(level)) return;
+    this.pino[level](
+      {
+        correlationId: request.correlationId,
+        method: request.method,
+        route: request.route ?? null,
+        path: request.path,
+        status: statusCode,
+        durationMs: Math.round(request.durationMs * 100) / 100,
+      },
+      'request completed',
+    );
+  }
+
+  /** True when this logger writes access lines. */
+  get isAccessLogEnabled(): boolean {
+    return this.options.accessLog;
+  }
+
+  /** Writes out what the asynchronous destination still holds. */
+  flush(): void {
+    this.pino.flush();
+  }
+
+  onApplicationShutdown(): void {
+    this.flush();
+  }
+
+  // Nest calls log(message, context), error(message, stack, context),
+  // error(message, context) and error(errorObject, context); the last string
+  // parameter is the context, as in Nest's ConsoleLogger.
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    if (!this.pino.isLevelEnabled(level)) return;
+    const rest = [...params];
+    const context =
+      rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const fields: Record<string, unknown> = {};
+    if (context !== undefined) fields.context = context;
+    const stack = rest.find((param): param is string => typeof param === 'string' && STACK_LINE.test(param));
+    if (stack) fields.stack = stack;
+
+    if (message instanceof Error) {
+      this.pino[level]({ ...fields, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      const { message: text, msg, ...object } = message as Record<string, unknown>;
+      const line = typeof text === 'string' ? text : typeof msg === 'string' ? msg : undefined;
+      this.pino[level]({ ...object, ...fields }, line);
+    } else {
+      this.pino[level](fields, String(message));
+    }
+  }
+}
+
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+// One asynchronous stdout stream per process, flushed synchronously at exit so
+// the lines written just before process.exit() are not lost.
+function stdoutDestination(): ReturnType<typeof pino.destination> {
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false });
+    process.once('exit', () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // Nothing more can be done for logs at exit.
+      }
+    });
+    stdout = destination;
+  }
+  return stdout;
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { Controller, Module, type INestApplication } from '@nestjs/common';
+import {
+  ClientProxyFactory,
+  MessagePattern,
+  NatsRecordBuilder,
+  Transport,
+  type ClientProxy,
+} from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BaseServiceConfig,
+  createServiceApp,
+  ErrorCode,
+  optionalSettings,
+  ProductionReadinessModule,
+  ServiceError,
+} from 'nestjs-production-readiness';
+
+const subject = `rpc-errors-${randomUUID()}`;
+const lines: Record<string, unknown>[] = [];
+const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+
+@Controller()
+class SumController {
+  @MessagePattern(`${subject}.sum`)
+  sum(numbers: number[]): number {
+    return numbers.reduce((total, n) => total + n, 0);
+  }
+
+  @MessagePattern(`${subject}.conflict`)
+  conflict(): never {
+    throw new ServiceError(ErrorCode.CONFLICT, 'Already summed.');
+  }
+
+  @MessagePattern(`${subject}.crash`)
+  crash(): never {
+    throw new Error('connection to postgres://app:hunter2@db failed at /srv/app/sum.ts:12');
+  }
+}
+
+class RpcTestConfig extends optionalSettings(
+  BaseServiceConfig,
+  'KAFKA_BOOTSTRAP_SERVERS',
+  'KAFKA_GROUP_ID',
+  'REDIS_URL',
+) {
+  override SERVICE_NAME = subject;
+  override SERVICE_VERSION = '1.0.0';
+  override PORT = 3000;
+  override DATABASE_URL = 'sqlite::memory:';
+  override NATS_URL = 'nats://127.0.0.1:4222';
+}
+
+@Module({
+  imports: [
+    ProductionReadinessModule.forRoot({
+      config: RpcTestConfig,
+      envFilePath: false,
+      env: {},
+      logging: { destination },
+      messaging: true,
+    }),
+  ],
+  controllers: [SumController],
+})
+class RpcTestModule {}
+
+function request(pattern: string, data: unknown, correlationId: string) {
+  const headers = natsHeaders();
+  headers.set('x-correlation-id', correlationId);
+  return new NatsRecordBuilder(data).setHeaders(headers).build();
+}
+
+describe('message handler errors (request-response over a real NATS)', () => {
+  let app: INestApplication;
+  let client: ClientProxy;
+
+  beforeAll(async () => {
+    app = await createServiceApp(RpcTestModule);
+    client = ClientProxyFactory.create({
+      transport: Transport.NATS,
+      options: { servers: ['nats://127.0.0.1:4222'] },
+    });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+  });
+
+  it('answers a request that succeeds', async () => {
+    await expect(lastValueFrom(client.send(`${subject}.sum`, request('', [1, 2, 3], 'rpc-ok')))).resolves.toBe(6);
+  });
+
+  it('answers a ServiceError with its problem object and the caller’s correlation id', async () => {
+    const error: unknown = await lastValueFrom(
+      client.send(`${subject}.conflict`, request('', {}, 'rpc-conflict-1')),
+    ).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      type: 'urn:problem-type:conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'Already summed.',
+      instance: `${subject}.conflict`,
+      code: 'CONFLICT',
+      correlationId: 'rpc-conflict-1',
+    });
+    const logged = lines.find((line) => line.correlationId === 'rpc-conflict-1' && line.msg === 'Request failed');
+    expect(logged).toMatchObject({ level: 'warn', code: 'CONFLICT' });
+  });
+
+  it('answers an unexpected error with a generic 500 and logs it once with its stack', async () => {
+    const error: unknown = await lastValueFrom(
+      client.send(`${subject}.crash`, request('', {}, 'rpc-crash-1')),
+    ).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 500, code: 'INTERNAL', correlationId: 'rpc-crash-1' });
+    expect(JSON.stringify(error)).not.toMatch(/hunter2|\/srv\/app|sum\.ts/);
+    const logged = lines.filter((line) => line.correlationId === 'rpc-crash-1' && line.level === 'error');
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged[0])).toMatch(/hunter2/); // the full error stays in the logs
+    expect((logged[0].err as { stack?: string }).stack).toMatch(/at /);
+  });
+});

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -15,14 +15,20 @@ export function atomicFileWriter(path: string): (content: Uint8Array) => Promise
   return (content) => {
     const temporary = `${path}.${process.pid}.${sequence++}.tmp`;
     const write = async () => {
-      const file = await open(temporary, 'w');
       try {
-        await file.writeFile(content);
-        await file.sync();
-      } finally {
-        await file.close();
+        const file = await open(temporary, 'w');
+        try {
+          await file.writeFile(content);
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        await rename(temporary, path);
+      } catch (error) {
+        // Each failed save would otherwise leave a database-sized orphan behind.
+        await rm(temporary, { force: true });
+        throw error;
       }
-      await rename(temporary, path);
     };
     queue = queue.then(write, write);
     return queue;

@@ -13,6 +13,7 @@ import {
   ToBoolean,
   ToInteger,
   ToList,
+  ToLowerCase,
   ToUpperCase,
 } from './setting-transforms.js';
 
@@ -92,13 +93,14 @@ export class BaseServiceConfig {
   KAFKA_GROUP_ID!: string;
 
   /** Where a new consumer group starts reading: `earliest` or `latest`. @default 'earliest' */
+  @ToLowerCase()
   @IsIn(['earliest', 'latest'], { message: 'must be earliest or latest' })
   KAFKA_AUTO_OFFSET_RESET: 'earliest' | 'latest' = 'earliest';
 
-  /** NATS server URL(s), `nats://host:4222`. Optional: the message bus uses NATS when set. */
+  /** NATS server URL(s), `nats://host:4222`, comma-separated for a cluster. Optional: the message bus uses NATS when set. */
   @IsOptional()
   @SecretSetting()
-  @IsServiceUrl(['nats', 'tls'])
+  @IsServiceUrl(['nats', 'tls'], { commaSeparated: true })
   NATS_URL?: string;
 
   /** RabbitMQ URL, `amqp://user:pass@host:5672`. Optional: the message bus uses RabbitMQ when set. */

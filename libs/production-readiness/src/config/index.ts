@@ -23,4 +23,4 @@ export {
   IsOriginList,
   IsServiceUrl,
 } from './setting-validators.js';
-export { ToBoolean, ToInteger, ToList, ToUpperCase } from './setting-transforms.js';
+export { ToBoolean, ToInteger, ToList, ToLowerCase, ToUpperCase } from './setting-transforms.js';

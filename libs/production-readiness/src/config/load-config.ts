@@ -76,6 +76,11 @@ export function loadConfig<T extends object>(configClass: Type<T>, options: Load
     const secrets = secretSettingsOf(configClass.prototype as object);
     throw new ConfigValidationError(configClass.name, toProblems(errors, raw, secrets));
   }
+  // List settings (CORS_ORIGINS, API_KEYS) are frozen too: a shallow freeze
+  // would still let any module add an origin or a key at run time.
+  for (const value of Object.values(config)) {
+    if (Array.isArray(value)) Object.freeze(value);
+  }
   return Object.freeze(config);
 }
 

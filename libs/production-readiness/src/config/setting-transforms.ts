@@ -61,6 +61,14 @@ export const ToInteger = (): PropertyDecorator =>
 /** Reads a comma-separated list or a JSON array of strings. */
 export const ToList = (): PropertyDecorator => Transform(({ value }) => parseListSetting(value));
 
+export function parseLowerCaseSetting(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim().toLowerCase() : value;
+}
+
+/** Trims and lower-cases the value (`LATEST` reads as `latest`). */
+export const ToLowerCase = (): PropertyDecorator =>
+  Transform(({ value }) => parseLowerCaseSetting(value));
+
 /** Trims and upper-cases the value (`info` reads as `INFO`). */
 export const ToUpperCase = (): PropertyDecorator =>
   Transform(({ value }) => parseUpperCaseSetting(value));

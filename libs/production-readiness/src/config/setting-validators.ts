@@ -13,21 +13,29 @@ function parseUrl(value: unknown): URL | undefined {
  * A URL, optionally limited to some schemes (`['postgres', 'postgresql']`).
  * The message never repeats the value: URL settings carry passwords.
  */
-export function IsServiceUrl(schemes?: readonly string[], options?: ValidationOptions) {
+export function IsServiceUrl(
+  schemes?: readonly string[],
+  options?: ValidationOptions & { commaSeparated?: boolean },
+) {
   const allowed = schemes?.map((scheme) => scheme.replace(/:$/, '').toLowerCase());
+  const isAllowed = (value: unknown) => {
+    const url = parseUrl(value);
+    if (!url) return false;
+    return !allowed || allowed.includes(url.protocol.replace(/:$/, '').toLowerCase());
+  };
+  const what = options?.commaSeparated ? 'a comma-separated list of URLs' : 'a URL';
   return ValidateBy(
     {
       name: 'isServiceUrl',
       validator: {
-        validate: (value: unknown) => {
-          const url = parseUrl(value);
-          if (!url) return false;
-          return !allowed || allowed.includes(url.protocol.replace(/:$/, '').toLowerCase());
-        },
+        validate: (value: unknown) =>
+          options?.commaSeparated && typeof value === 'string'
+            ? value.split(',').every((part) => isAllowed(part.trim()))
+            : isAllowed(value),
         defaultMessage: () =>
           allowed
-            ? `must be a URL starting with ${allowed.map((scheme) => `${scheme}:`).join(' or ')}`
-            : 'must be a URL (scheme://host...)',
+            ? `must be ${what} starting with ${allowed.map((scheme) => `${scheme}:`).join(' or ')}`
+            : `must be ${what} (scheme://host...)`,
       },
     },
     options,
@@ -38,6 +46,9 @@ export function IsServiceUrl(schemes?: readonly string[], options?: ValidationOp
 export function isOrigin(value: unknown): boolean {
   const url = parseUrl(value);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return false;
+  // The URL parser accepts `*` in a host name, so `https://*.example.com`
+  // would otherwise pass as an exact origin.
+  if (url.hostname.includes('*')) return false;
   return url.origin === String(value).replace(/\/$/, '');
 }
 

@@ -17,7 +17,9 @@ export class CreateEssayDto {
 
   /** The essay's language as an ISO 639-1 code (`en`, `sv`), any case. */
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase() : value,
+  )
   @IsISO6391({ message: 'language must be an ISO 639-1 code such as en or sv' })
   language?: string;
 }

@@ -22,6 +22,7 @@ export default defineConfig({
   test: {
     include: ['libs/**/src/**/*.spec.ts', 'apps/**/src/**/*.spec.ts', 'test/**/*.spec.ts'],
     environment: 'node',
+    globalSetup: ['./test/support/global-build.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -8,9 +8,10 @@ interface RouteEntry {
   matches: MatchFunction<object>;
 }
 
+// Route paths are strings or arrays of strings in Nest's metadata.
 function asList(value: unknown): string[] {
-  if (value === undefined) return ['/'];
-  return Array.isArray(value) ? value.map(String) : [String(value)];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : ['/'];
 }
 
 function join(...parts: string[]): string {
@@ -51,7 +52,8 @@ export class RouteTable {
     const prefix = this.appConfig.getGlobalPrefix();
     const routes: RouteEntry[] = [];
     for (const wrapper of this.discovery.getControllers()) {
-      const { instance, metatype } = wrapper;
+      const instance: unknown = wrapper.instance;
+      const { metatype } = wrapper;
       if (!instance || !metatype) continue;
       const controllerPaths = asList(Reflect.getMetadata(PATH_METADATA, metatype));
       const prototype = Object.getPrototypeOf(instance) as object;

@@ -17,12 +17,13 @@ export function fieldRedactor(extraNames: readonly string[]): (value: object) =>
     if (seen.has(value) || value instanceof Error || Buffer.isBuffer(value)) return value;
     seen.add(value);
     if (Array.isArray(value)) {
+      const items = value as unknown[];
       let copy: unknown[] | undefined;
-      value.forEach((item, index) => {
+      items.forEach((item, index) => {
         const redacted = redact(item, depth + 1, seen);
-        if (redacted !== item) (copy ??= [...value])[index] = redacted;
+        if (redacted !== item) (copy ??= [...items])[index] = redacted;
       });
-      return copy ?? value;
+      return copy ?? items;
     }
     let copy: Record<string, unknown> | undefined;
     for (const [name, field] of Object.entries(value)) {

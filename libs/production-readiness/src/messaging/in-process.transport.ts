@@ -123,8 +123,10 @@ export class InProcessClient extends ClientProxy {
   }
 
   protected dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const { data, headers } =
-      packet.data instanceof InProcessRecord ? packet.data : new InProcessRecord(packet.data);
+    const payload: unknown = packet.data;
+    const record: InProcessRecord<unknown> =
+      payload instanceof InProcessRecord ? (payload as InProcessRecord<unknown>) : new InProcessRecord(payload);
+    const { data, headers } = record;
     this.bus.publish(String(packet.pattern), data, headers);
     return Promise.resolve(undefined as T);
   }

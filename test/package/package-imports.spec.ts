@@ -1,0 +1,251 @@
+import { execFile } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const LIBRARY_DIR = join(REPO_ROOT, 'libs/production-readiness');
+const PACKAGE_NAME = 'nestjs-production-readiness';
+const RESULT_MARKER = 'PACKED-APP-RESULT ';
+
+interface PackageManifest {
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+/** What each throwaway app prints after reading its config from the packed library. */
+interface PackedAppResult {
+  resolved: string;
+  node: string;
+  isBaseServiceConfig: boolean;
+  isFrozen: boolean;
+  SERVICE_NAME: unknown;
+  PORT: unknown;
+  LOG_LEVEL: unknown;
+  METRICS_ENABLED: unknown;
+  SHUTDOWN_TIMEOUT_MS: unknown;
+}
+
+/**
+ * True when dist/index.js is newer than every source file, package.json and
+ * tsconfig.lib.json. The build deletes dist first, so rebuilding an up-to-date
+ * library would break the process tests that run the built service meanwhile.
+ */
+function isLibraryBuildCurrent(): boolean {
+  const built = statSync(join(LIBRARY_DIR, 'dist/index.js'), { throwIfNoEntry: false });
+  if (!built) return false;
+  const inputs = [
+    join(LIBRARY_DIR, 'package.json'),
+    join(LIBRARY_DIR, 'tsconfig.lib.json'),
+    ...readdirSync(join(LIBRARY_DIR, 'src'), { recursive: true, encoding: 'utf8' }).map((file) =>
+      join(LIBRARY_DIR, 'src', file),
+    ),
+  ];
+  return inputs.every((file) => statSync(file).mtimeMs <= built.mtimeMs);
+}
+
+/** The package a bare specifier names: `@scope/name/sub` → `@scope/name`. */
+function packageNameOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => join(dir, file));
+}
+
+const APP_ENV = {
+  SERVICE_VERSION: '1.2.3',
+  PORT: '8081',
+  DATABASE_URL: 'sqlite::memory:',
+  KAFKA_BOOTSTRAP_SERVERS: 'localhost:9092',
+  KAFKA_GROUP_ID: 'packed-app',
+  REDIS_URL: 'redis://localhost:6379',
+  LOG_LEVEL: 'debug',
+  METRICS_ENABLED: 'false',
+};
+
+/**
+ * A Nest app in plain JavaScript, as a user without TypeScript writes it:
+ * decorators are called as functions.
+ */
+function appSource(kind: 'esm' | 'cjs'): string {
+  const header =
+    kind === 'esm'
+      ? `import 'reflect-metadata';
+import { fileURLToPath } from 'node:url';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { BaseServiceConfig, ProductionReadinessModule } from '${PACKAGE_NAME}';
+
+const resolved = fileURLToPath(import.meta.resolve('${PACKAGE_NAME}'));
+`
+      : `'use strict';
+require('reflect-metadata');
+const { Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { BaseServiceConfig, ProductionReadinessModule } = require('${PACKAGE_NAME}');
+
+const resolved = require.resolve('${PACKAGE_NAME}');
+`;
+  const env = { ...APP_ENV, SERVICE_NAME: `packed-${kind}` };
+  return `${header}
+class PackedAppConfig extends BaseServiceConfig {}
+class AppModule {}
+Module({
+  imports: [
+    ProductionReadinessModule.forRoot({
+      config: PackedAppConfig,
+      envFilePath: false,
+      env: ${JSON.stringify(env)},
+    }),
+  ],
+})(AppModule);
+
+async function main() {
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  try {
+    const config = app.get(PackedAppConfig);
+    const result = {
+      resolved,
+      node: process.version,
+      isBaseServiceConfig: config instanceof BaseServiceConfig,
+      isFrozen: Object.isFrozen(config),
+      SERVICE_NAME: config.SERVICE_NAME,
+      PORT: config.PORT,
+      LOG_LEVEL: config.LOG_LEVEL,
+      METRICS_ENABLED: config.METRICS_ENABLED,
+      SHUTDOWN_TIMEOUT_MS: config.SHUTDOWN_TIMEOUT_MS,
+    };
+    console.log(${JSON.stringify(RESULT_MARKER)} + JSON.stringify(result));
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+`;
+}
+
+describe(`the packed ${PACKAGE_NAME} tarball`, () => {
+  let workDir: string;
+  let tarball: string;
+  let tarballEntries: string[];
+  let installedDir: string;
+
+  beforeAll(async () => {
+    if (!isLibraryBuildCurrent()) {
+      await run('npm', ['run', 'build:lib', '--silent'], { cwd: REPO_ROOT, timeout: 120_000 });
+    }
+    // Inside the repository, so Node resolves the peers (@nestjs/*, rxjs,
+    // reflect-metadata) and dependencies from the root node_modules, as a
+    // consumer's install would, with no network.
+    workDir = mkdtempSync(join(REPO_ROOT, '.tmp-pack-'));
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], {
+      cwd: LIBRARY_DIR,
+      timeout: 60_000,
+    });
+    const [packed] = JSON.parse(stdout) as [{ filename: string }];
+    tarball = join(workDir, packed.filename);
+    tarballEntries = (await run('tar', ['-tzf', tarball])).stdout.split('\n').filter(Boolean);
+    installedDir = join(workDir, 'node_modules', PACKAGE_NAME);
+    mkdirSync(installedDir, { recursive: true });
+    await run('tar', ['-xzf', tarball, '-C', installedDir, '--strip-components=1']);
+  }, 180_000);
+
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('ships the built entry point and its types', () => {
+    expect(tarballEntries).toContain('package/package.json');
+    expect(tarballEntries).toContain('package/dist/index.js');
+    expect(tarballEntries).toContain('package/dist/index.d.ts');
+  });
+
+  it('ships no sources and no tests', () => {
+    expect(tarballEntries.filter((entry) => entry.startsWith('package/src/'))).toEqual([]);
+    expect(tarballEntries.filter((entry) => /\.spec\./.test(entry))).toEqual([]);
+  });
+
+  // Resolution here walks up to the monorepo's node_modules, which holds far
+  // more than the package declares; a consumer's install holds only what it
+  // declares, so an undeclared import fails there and nowhere else.
+  it('declares every package its built code imports', () => {
+    const manifest = JSON.parse(
+      readFileSync(join(installedDir, 'package.json'), 'utf8'),
+    ) as PackageManifest;
+    const declared = new Set([
+      PACKAGE_NAME,
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+      ...Object.keys(manifest.optionalDependencies ?? {}),
+    ]);
+    const undeclared = new Set<string>();
+    for (const file of listFiles(join(installedDir, 'dist')).filter((f) => f.endsWith('.js'))) {
+      const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+      for (const { fileName: specifier } of importedFiles) {
+        if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+        const name = packageNameOf(specifier);
+        if (builtinModules.includes(name) || declared.has(name)) continue;
+        undeclared.add(`${name} (${file.slice(installedDir.length + 1)})`);
+      }
+    }
+    expect([...undeclared]).toEqual([]);
+  });
+
+  describe.each([
+    { kind: 'esm' as const, file: 'app.mjs', label: 'an ES module app (import)' },
+    { kind: 'cjs' as const, file: 'app.cjs', label: 'a CommonJS app (require)' },
+  ])('used by $label', ({ kind, file }) => {
+    it('loads and validates the config with ProductionReadinessModule.forRoot', async () => {
+      const appFile = join(workDir, file);
+      writeFileSync(appFile, appSource(kind));
+      // A source condition in NODE_OPTIONS would point the package at src/,
+      // which the tarball rightly lacks.
+      const env = { ...process.env, NODE_OPTIONS: '' };
+      const { stdout, stderr } = await run(process.execPath, [appFile], {
+        cwd: workDir,
+        env,
+        timeout: 20_000,
+      }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(
+          `node ${file} failed: ${error.message}\nstdout:\n${error.stdout}\nstderr:\n${error.stderr}`,
+        );
+      });
+      const line = stdout.split('\n').find((output) => output.startsWith(RESULT_MARKER));
+      expect(line, `no result line; stdout:\n${stdout}\nstderr:\n${stderr}`).toBeDefined();
+      const result = JSON.parse(line!.slice(RESULT_MARKER.length)) as PackedAppResult;
+
+      expect(result.resolved).toBe(join(installedDir, 'dist/index.js'));
+      expect(result.node).toBe(process.version);
+      expect(result).toMatchObject({
+        isBaseServiceConfig: true,
+        isFrozen: true,
+        SERVICE_NAME: `packed-${kind}`,
+        PORT: 8081,
+        LOG_LEVEL: 'DEBUG',
+        METRICS_ENABLED: false,
+        SHUTDOWN_TIMEOUT_MS: 25_000,
+      });
+    });
+  });
+});

@@ -6,9 +6,11 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 export const TRACEPARENT_HEADER = 'traceparent';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-// W3C Trace Context §3.2: version 00, 32 hex trace id (not all zeros), 16 hex parent id, flags.
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+// W3C Trace Context §3.2: a version other than ff, a 32-hex trace id and a
+// 16-hex parent id (neither all zeros), flags.
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_PARENT_ID = '0'.repeat(16);
 
 /** True for an id we accept from outside: letters, digits, `-_.:`, at most 128 characters. */
 export function isSafeCorrelationId(value: unknown): value is string {
@@ -19,7 +21,7 @@ export function isSafeCorrelationId(value: unknown): value is string {
 export function traceIdOf(traceparent: unknown): string | undefined {
   if (typeof traceparent !== 'string') return undefined;
   const match = TRACEPARENT.exec(traceparent.trim());
-  return match && match[1] !== ZERO_TRACE_ID ? match[1] : undefined;
+  return match && match[1] !== ZERO_TRACE_ID && match[2] !== ZERO_PARENT_ID ? match[1] : undefined;
 }
 
 type HeaderValue = string | string[] | undefined;

@@ -1,37 +1,59 @@
 export const REDACTED = '[REDACTED]';
 
-const SENSITIVE_NAME = /pass(word|wd)?$|secret|token|api[-_]?keys?$|^authorization$|^cookie$|^set-cookie$/i;
-const MAX_DEPTH = 8;
+const SENSITIVE_NAME =
+  /pass(word|wd)?$|secret|token|api[-_]?keys?$|^authorization$|^cookie$|^set-cookie$/i;
+// Deeper than this, a copy holds TRUNCATED instead: log objects are never that
+// deep, and a limit keeps a pathological one from exhausting the stack.
+const MAX_DEPTH = 32;
+const TRUNCATED = '[Truncated]';
+
+// Dates, Buffers and the like serialize themselves; Errors go to pino's err serializer.
+function isLeaf(value: object): boolean {
+  return value instanceof Error || typeof (value as { toJSON?: unknown }).toJSON === 'function';
+}
 
 /**
  * A function that returns a copy of a log object with sensitive fields
  * replaced, at any depth. Objects without such fields are returned as they
- * are, so the common case allocates nothing.
+ * are, so the common case allocates nothing but the walk's visited set.
  */
 export function fieldRedactor(extraNames: readonly string[]): (value: object) => object {
   const extra = new Set(extraNames.map((name) => name.toLowerCase()));
   const isSensitive = (name: string) => SENSITIVE_NAME.test(name) || extra.has(name.toLowerCase());
 
-  const redact = (value: unknown, depth: number, seen: WeakSet<object>): unknown => {
-    if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
-    if (seen.has(value) || value instanceof Error || Buffer.isBuffer(value)) return value;
+  const needsCopy = (value: unknown, depth: number, seen: WeakSet<object>): boolean => {
+    if (value === null || typeof value !== 'object' || isLeaf(value)) return false;
+    if (depth > MAX_DEPTH) return true;
+    if (seen.has(value)) return false;
     seen.add(value);
-    if (Array.isArray(value)) {
-      const items = value as unknown[];
-      let copy: unknown[] | undefined;
-      items.forEach((item, index) => {
-        const redacted = redact(item, depth + 1, seen);
-        if (redacted !== item) (copy ??= [...items])[index] = redacted;
-      });
-      return copy ?? items;
-    }
-    let copy: Record<string, unknown> | undefined;
-    for (const [name, field] of Object.entries(value)) {
-      const redacted = isSensitive(name) ? REDACTED : redact(field, depth + 1, seen);
-      if (redacted !== field) (copy ??= { ...(value as Record<string, unknown>) })[name] = redacted;
-    }
-    return copy ?? value;
+    if (Array.isArray(value)) return value.some((item) => needsCopy(item, depth + 1, seen));
+    return Object.entries(value).some(
+      ([name, field]) => isSensitive(name) || needsCopy(field, depth + 1, seen),
+    );
   };
 
-  return (value) => redact(value, 0, new WeakSet()) as object;
+  // Each object is copied once and every reference to it, a cycle's or a
+  // second path's, gets that copy: returning the original there would let
+  // the serializer print the secret that the first copy hid.
+  const copy = (value: unknown, depth: number, copies: Map<object, unknown>): unknown => {
+    if (value === null || typeof value !== 'object' || isLeaf(value)) return value;
+    if (depth > MAX_DEPTH) return TRUNCATED;
+    const existing = copies.get(value);
+    if (existing !== undefined) return existing;
+    if (Array.isArray(value)) {
+      const items: unknown[] = [];
+      copies.set(value, items);
+      for (const item of value as unknown[]) items.push(copy(item, depth + 1, copies));
+      return items;
+    }
+    const fields: Record<string, unknown> = {};
+    copies.set(value, fields);
+    for (const [name, field] of Object.entries(value)) {
+      fields[name] = isSensitive(name) ? REDACTED : copy(field, depth + 1, copies);
+    }
+    return fields;
+  };
+
+  return (value) =>
+    needsCopy(value, 0, new WeakSet()) ? (copy(value, 0, new Map()) as object) : value;
 }

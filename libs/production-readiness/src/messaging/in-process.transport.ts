@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
+import { isObservable, lastValueFrom } from 'rxjs';
 import {
   BaseRpcContext,
   ClientProxy,
@@ -51,6 +52,10 @@ export class InProcessRecord<T = unknown> {
   ) {}
 }
 
+function isProblem(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && 'correlationId' in error;
+}
+
 /** Microservice server strategy that consumes from an InProcessBus. */
 export class InProcessServer extends Server implements CustomTransportStrategy {
   protected override readonly logger = new Logger(InProcessServer.name);
@@ -77,6 +82,34 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
     throw new Error('The in-process transport emits no events to listen to.');
   }
 
+  /**
+   * Like Server.handleEvent, but resolves when the handler's work is done:
+   * Nest's version returns once the handler hands back its Observable (every
+   * handler does behind an interceptor), which would let close() return while
+   * handlers still run against connections being closed.
+   */
+  override async handleEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      this.logger.error(`No event handler for ${pattern}`);
+      return;
+    }
+    // Our own promise: the processing hooks are typed to return nothing.
+    await new Promise<void>((resolve, reject) => {
+      this.runWithProcessingHooks(context, async (runEndHook: () => void) => {
+        try {
+          const result: unknown = await handler(packet.data, context);
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+          resolve();
+        } catch (error) {
+          reject(error);
+        } finally {
+          runEndHook();
+        }
+      });
+    });
+  }
+
   unwrap<T>(): T {
     return this.bus as T;
   }
@@ -89,7 +122,11 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
     };
     const context = new InProcessContext([pattern, headers]);
     const handling = this.handleEvent(pattern, { pattern, data }, context)
-      .catch((error: unknown) => this.logger.error(`Handler for ${pattern} failed`, error))
+      // The global exception filter has logged the failure with its context;
+      // what reaches here is its problem object, or an error it never saw.
+      .catch((error: unknown) => {
+        if (!isProblem(error)) this.logger.error(`Handler for ${pattern} failed`, error);
+      })
       .finally(() => this.inFlight.delete(handling));
     this.inFlight.add(handling);
   }

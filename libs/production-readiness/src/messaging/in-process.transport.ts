@@ -102,6 +102,9 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
           resolve();
         } catch (error) {
+          // What a handler throws through the exception filter is its problem
+          // object, not an Error; it is passed on as it is.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           reject(error);
         } finally {
           runEndHook();

@@ -2,8 +2,10 @@ export * from './bootstrap/index.js';
 export * from './config/index.js';
 export * from './context/index.js';
 export * from './errors/index.js';
+export * from './health/index.js';
 export * from './logging/index.js';
 export * from './messaging/index.js';
+export * from './redis/index.js';
 export { ProductionReadinessModule } from './production-readiness.module.js';
 export { PRODUCTION_READINESS_OPTIONS } from './production-readiness.module-definition.js';
 export type {

@@ -2,8 +2,10 @@ import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { BaseServiceConfig } from './config/base-service.config.js';
 import { ServiceConfigModule } from './config/service-config.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
+import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import {
   messagingOptionsFrom,
   type ProductionReadinessExtras,
@@ -22,38 +24,52 @@ export const {
   optionsInjectionToken: PRODUCTION_READINESS_OPTIONS,
 })
   .setClassMethodName('forRoot')
-  .setExtras<ProductionReadinessExtras>({ config: BaseServiceConfig }, (definition, { config }): DynamicModule => {
-    // Each concern module reads its options from the root options through a
-    // factory, so forRoot and forRootAsync share one code path. That needs the
-    // root module global: its options token must be visible to its imports.
-    const fromRoot = { inject: [PRODUCTION_READINESS_OPTIONS] };
-    return {
-      ...definition,
-      global: true,
-      imports: [
-        ...(definition.imports ?? []),
-        ServiceConfigModule.forRootAsync({
-          ...fromRoot,
-          config,
-          useFactory: ({ envFilePath, env }: ProductionReadinessOptions) => ({ envFilePath, env }),
-        }),
-        LoggingModule.forRootAsync({
-          ...fromRoot,
-          useFactory: ({ logging }: ProductionReadinessOptions) => logging ?? {},
-        }),
-        ErrorsModule.forRootAsync({
-          ...fromRoot,
-          useFactory: ({ errors }: ProductionReadinessOptions) => errors ?? {},
-        }),
-        MessagingModule.forRootAsync({ ...fromRoot, useFactory: messagingOptionsFrom }),
-      ],
-      exports: [
-        PRODUCTION_READINESS_OPTIONS,
-        ServiceConfigModule,
-        LoggingModule,
-        ErrorsModule,
-        MessagingModule,
-      ],
-    };
-  })
+  .setExtras<ProductionReadinessExtras>(
+    { config: BaseServiceConfig, healthPaths: {} },
+    (definition, { config, healthPaths }): DynamicModule => {
+      // Each concern module reads its options from the root options through a
+      // factory, so forRoot and forRootAsync share one code path. That needs the
+      // root module global: its options token must be visible to its imports.
+      const fromRoot = { inject: [PRODUCTION_READINESS_OPTIONS] };
+      return {
+        ...definition,
+        global: true,
+        imports: [
+          ...(definition.imports ?? []),
+          ServiceConfigModule.forRootAsync({
+            ...fromRoot,
+            config,
+            useFactory: ({ envFilePath, env }: ProductionReadinessOptions) => ({
+              envFilePath,
+              env,
+            }),
+          }),
+          LoggingModule.forRootAsync({
+            ...fromRoot,
+            useFactory: ({ logging }: ProductionReadinessOptions) => logging ?? {},
+          }),
+          ErrorsModule.forRootAsync({
+            ...fromRoot,
+            useFactory: ({ errors }: ProductionReadinessOptions) => errors ?? {},
+          }),
+          MessagingModule.forRootAsync({ ...fromRoot, useFactory: messagingOptionsFrom }),
+          RedisModule,
+          HealthModule.forRootAsync({
+            ...fromRoot,
+            paths: healthPaths,
+            useFactory: ({ health }: ProductionReadinessOptions) => health ?? {},
+          }),
+        ],
+        exports: [
+          PRODUCTION_READINESS_OPTIONS,
+          ServiceConfigModule,
+          LoggingModule,
+          ErrorsModule,
+          MessagingModule,
+          RedisModule,
+          HealthModule,
+        ],
+      };
+    },
+  )
   .build();

@@ -1,5 +1,6 @@
 import type { ServiceConfigClass } from './config/base-service.config.js';
 import type { ErrorsOptions } from './errors/errors.options.js';
+import type { HealthOptions, HealthPaths } from './health/health.options.js';
 import type { LoggingOptions } from './logging/logging.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
 
@@ -25,6 +26,8 @@ export interface ProductionReadinessOptions {
   logging?: LoggingOptions;
   /** problem+json errors and the global ValidationPipe. @default {} */
   errors?: ErrorsOptions;
+  /** Probe timeouts, caching, extra and optional checks. @default {} */
+  health?: HealthOptions;
 }
 
 /** Options fixed when the module is declared, because they decide its providers. */
@@ -34,6 +37,11 @@ export interface ProductionReadinessExtras {
    * @default BaseServiceConfig
    */
   config: ServiceConfigClass;
+  /**
+   * The probe paths, when not the contract's /livez, /readyz, /healthz, /startupz.
+   * @default {}
+   */
+  healthPaths: Partial<HealthPaths>;
 }
 
 export function messagingOptionsFrom(options: ProductionReadinessOptions): MessagingOptions {

@@ -58,6 +58,26 @@ export class MessageBus implements OnApplicationShutdown {
     await lastValueFrom(this.publisher().emit(pattern, message), { defaultValue: undefined });
   }
 
+  /**
+   * A cheap round trip to the broker on the app's own publishing connection,
+   * for health checks: a NATS PING, the RabbitMQ connection's state, the Kafka
+   * producer's connection. Never opens a second client. Rejects when down.
+   */
+  async ping(): Promise<{ transport: MessageTransportKind }> {
+    const transport = this.kind;
+    if (transport === 'in-process' || !this.isEnabled) return { transport };
+    await this.connect();
+    const client = this.publisher();
+    if (transport === 'nats') {
+      await client.unwrap<{ flush(): Promise<void> }>().flush();
+    } else if (transport === 'rabbitmq') {
+      if (!client.unwrap<{ isConnected(): boolean }>().isConnected()) {
+        throw new Error('not connected to RabbitMQ');
+      }
+    }
+    return { transport };
+  }
+
   private publisher(): ClientProxy {
     return (this.client ??= ClientProxyFactory.create(this.transport.publisher));
   }

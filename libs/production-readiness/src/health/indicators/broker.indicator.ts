@@ -1,0 +1,7 @@
+import type { MessageBus } from '../../messaging/message-bus.service.js';
+import type { DependencyCheck } from '../health.options.js';
+
+/** A round trip on the message bus' own connection (NATS PING, RabbitMQ connection state). */
+export function brokerCheck(bus: MessageBus, required = true): DependencyCheck {
+  return { name: 'broker', required, check: () => bus.ping() };
+}

@@ -1,0 +1,24 @@
+import type { HealthIndicatorResult } from '@nestjs/terminus';
+import type { DependencyCheck } from '../health.options.js';
+
+/**
+ * Wraps a terminus indicator (`() => this.http.pingCheck('api', url)`, or a
+ * custom one built with HealthIndicatorService) as a check, unchanged.
+ */
+export function fromTerminusIndicator(
+  name: string,
+  indicator: () => PromiseLike<HealthIndicatorResult> | HealthIndicatorResult,
+  required = true,
+): DependencyCheck {
+  return {
+    name,
+    required,
+    check: async () => {
+      const result = await indicator();
+      const entries = Object.values(result);
+      const down = entries.find((entry) => entry.status !== 'up');
+      if (down) throw new Error(typeof down.message === 'string' ? down.message : 'down');
+      return entries.length === 1 ? { ...entries[0], status: undefined } : {};
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { BaseServiceConfig } from '../config/base-service.config.js';
+import { MessageBus } from '../messaging/message-bus.service.js';
+import { RedisConnection } from '../redis/redis-connection.js';
+import {
+  HEALTH_OPTIONS,
+  resolveHealthOptions,
+  type DependencyCheck,
+  type HealthOptions,
+  type ResolvedHealthOptions,
+} from './health.options.js';
+import type { CheckReport, HealthReport } from './health-report.js';
+import { brokerCheck } from './indicators/broker.indicator.js';
+import { databaseCheck, findDataSource } from './indicators/database.indicator.js';
+import { httpCheck } from './indicators/http.indicator.js';
+import { redisCheck } from './indicators/redis.indicator.js';
+import { messageSanitizer } from './sanitize-message.js';
+
+/**
+ * Readiness: every required dependency answers within its timeout, the app
+ * has started, and it is not shutting down. Checks run in parallel through
+ * terminus' HealthIndicatorService, each with its timeout and a short shared
+ * cache, so concurrent probes share one query per dependency per interval.
+ */
+@Injectable()
+export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Health');
+  private readonly options: ResolvedHealthOptions;
+  private readonly checks = new Map<string, DependencyCheck>();
+  private readonly sanitize: (message: string) => string;
+  private isStarted = false;
+  private isShuttingDownState = false;
+
+  constructor(
+    @Inject(HEALTH_OPTIONS) options: HealthOptions,
+    private readonly config: BaseServiceConfig,
+    private readonly indicators: HealthIndicatorService,
+    private readonly moduleRef: ModuleRef,
+    @Optional() private readonly redis?: RedisConnection,
+    @Optional() private readonly bus?: MessageBus,
+  ) {
+    this.options = resolveHealthOptions(options);
+    this.sanitize = messageSanitizer([
+      config.DATABASE_URL,
+      config.REDIS_URL,
+      config.NATS_URL,
+      config.RABBITMQ_URL,
+      config.KAFKA_BOOTSTRAP_SERVERS && `kafka://${config.KAFKA_BOOTSTRAP_SERVERS.split(',')[0]}`,
+    ]);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const optional = new Set(this.options.optionalChecks);
+    if (this.options.autoChecks) {
+      const dataSource = await findDataSource(this.moduleRef);
+      if (dataSource) this.register(databaseCheck(dataSource, !optional.has('database')));
+      if (this.redis?.client) this.register(redisCheck(this.redis.client, !optional.has('redis')));
+      if (this.bus?.isEnabled) this.register(brokerCheck(this.bus, !optional.has('broker')));
+    }
+    for (const dependency of this.options.httpDependencies) this.register(httpCheck(dependency));
+    for (const check of this.options.checks) this.register(check);
+  }
+
+  onApplicationBootstrap(): void {
+    this.isStarted = true;
+  }
+
+  onModuleDestroy(): void {
+    this.markShuttingDown();
+  }
+
+  /** Adds a check (from an app's own module, at init). A later one replaces a same-named one. */
+  register(check: DependencyCheck): void {
+    this.checks.set(check.name, check);
+  }
+
+  /** The names of the registered checks. */
+  get checkNames(): string[] {
+    return [...this.checks.keys()];
+  }
+
+  get isShuttingDown(): boolean {
+    return this.isShuttingDownState;
+  }
+
+  /** Readiness fails from now on (the shutdown sequence calls this first). */
+  markShuttingDown(): void {
+    if (!this.isShuttingDownState) this.logger.log('Readiness now fails: shutting down');
+    this.isShuttingDownState = true;
+  }
+
+  /** True once the app has bootstrapped (migrations run, modules initialized). */
+  get hasStarted(): boolean {
+    return this.isStarted;
+  }
+
+  /** Runs every check (or reuses a fresh result) and gives the verdict. */
+  async report(): Promise<HealthReport> {
+    const entries = await Promise.all(
+      [...this.checks.values()].map(async (check) => [check.name, await this.run(check)] as const),
+    );
+    const checks = Object.fromEntries(entries);
+    const values = Object.values(checks);
+    const failing = values.some((check) => check.status === 'down' && check.required);
+    const degraded = values.some((check) => check.status !== 'up');
+    const reason = !this.isStarted ? 'starting' : this.isShuttingDownState ? 'shutting down' : undefined;
+    return {
+      status: failing || reason ? 'fail' : degraded ? 'warn' : 'pass',
+      service: this.config.SERVICE_NAME,
+      version: this.config.SERVICE_VERSION,
+      ...(reason && { reason }),
+      checks,
+    };
+  }
+
+  private async run(check: DependencyCheck): Promise<CheckReport> {
+    const required = check.required ?? true;
+    let attempt = this.indicators
+      .check(check.name)
+      .attempt(({ signal }) => check.check(signal))
+      .withTimeout(check.timeoutMs ?? this.options.checkTimeoutMs);
+    if (this.options.cacheTtlMs > 0) attempt = attempt.cacheFor(this.options.cacheTtlMs);
+    const result = (await attempt)[check.name];
+    const { status, responseTime, message, cachedResponse, ...details } = result as {
+      status: 'up' | 'down' | 'degraded';
+      responseTime?: number;
+      message?: unknown;
+      cachedResponse?: boolean;
+    } & Record<string, unknown>;
+    const isDown = status !== 'up';
+    return {
+      ...details,
+      status: isDown ? (required ? 'down' : 'degraded') : 'up',
+      required,
+      responseTimeMs: responseTime ?? 0,
+      ...(isDown && { error: this.sanitize(typeof message === 'string' ? message : 'unavailable') }),
+      ...(cachedResponse && { cached: true }),
+    };
+  }
+}

@@ -13,7 +13,11 @@ export default defineConfig({
       jsc: {
         target: 'es2023',
         parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: true },
+        transform: {
+          legacyDecorator: true,
+          decoratorMetadata: true,
+          useDefineForClassFields: true,
+        },
       },
     }),
   ],

@@ -21,7 +21,9 @@ import {
 
 const subject = `rpc-errors-${randomUUID()}`;
 const lines: Record<string, unknown>[] = [];
-const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+const destination = {
+  write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+};
 
 @Controller()
 class SumController {
@@ -93,7 +95,9 @@ describe('message handler errors (request-response over a real NATS)', () => {
   });
 
   it('answers a request that succeeds', async () => {
-    await expect(lastValueFrom(client.send(`${subject}.sum`, request('', [1, 2, 3], 'rpc-ok')))).resolves.toBe(6);
+    await expect(
+      lastValueFrom(client.send(`${subject}.sum`, request('', [1, 2, 3], 'rpc-ok'))),
+    ).resolves.toBe(6);
   });
 
   it('answers a ServiceError with its problem object and the caller’s correlation id', async () => {
@@ -109,7 +113,9 @@ describe('message handler errors (request-response over a real NATS)', () => {
       code: 'CONFLICT',
       correlationId: 'rpc-conflict-1',
     });
-    const logged = lines.find((line) => line.correlationId === 'rpc-conflict-1' && line.msg === 'Request failed');
+    const logged = lines.find(
+      (line) => line.correlationId === 'rpc-conflict-1' && line.msg === 'Request failed',
+    );
     expect(logged).toMatchObject({ level: 'warn', code: 'CONFLICT' });
   });
 
@@ -119,7 +125,9 @@ describe('message handler errors (request-response over a real NATS)', () => {
     ).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 500, code: 'INTERNAL', correlationId: 'rpc-crash-1' });
     expect(JSON.stringify(error)).not.toMatch(/hunter2|\/srv\/app|sum\.ts/);
-    const logged = lines.filter((line) => line.correlationId === 'rpc-crash-1' && line.level === 'error');
+    const logged = lines.filter(
+      (line) => line.correlationId === 'rpc-crash-1' && line.level === 'error',
+    );
     expect(logged).toHaveLength(1);
     expect(JSON.stringify(logged[0])).toMatch(/hunter2/); // the full error stays in the logs
     expect((logged[0].err as { stack?: string }).stack).toMatch(/at /);

@@ -17,9 +17,9 @@ function newestSourceMs(dir: string): number {
 }
 
 function isBuildCurrent(): boolean {
-  const outputTimes = outputs.map((output) => join(repoRoot, output)).map((path) =>
-    existsSync(path) ? statSync(path).mtimeMs : 0,
-  );
+  const outputTimes = outputs
+    .map((output) => join(repoRoot, output))
+    .map((path) => (existsSync(path) ? statSync(path).mtimeMs : 0));
   const newestSource = Math.max(...sources.map((source) => newestSourceMs(join(repoRoot, source))));
   return Math.min(...outputTimes) >= newestSource;
 }

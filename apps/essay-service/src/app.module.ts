@@ -18,7 +18,11 @@ export class EssayServiceModule {
     return {
       module: EssayServiceModule,
       imports: [
-        ProductionReadinessModule.forRoot({ config: EssayServiceConfig, messaging: true, ...options }),
+        ProductionReadinessModule.forRoot({
+          config: EssayServiceConfig,
+          messaging: true,
+          ...options,
+        }),
         TypeOrmModule.forRootAsync({
           inject: [EssayServiceConfig],
           useFactory: (config: EssayServiceConfig) => databaseOptionsFor(config),

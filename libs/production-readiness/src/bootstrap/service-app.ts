@@ -37,7 +37,9 @@ function optional<T>(app: INestApplication, token: Type<T> | string): T | undefi
   }
 }
 
-async function httpAdapterFor(options: ServiceAppOptions): Promise<AbstractHttpAdapter | undefined> {
+async function httpAdapterFor(
+  options: ServiceAppOptions,
+): Promise<AbstractHttpAdapter | undefined> {
   const { httpAdapter = 'express' } = options;
   if (httpAdapter === 'express') return undefined;
   if (httpAdapter !== 'fastify') return httpAdapter;
@@ -75,7 +77,9 @@ export async function createServiceApp(
   app.flushLogs();
 
   installHttpRequestContext(app, {
-    onFinish: serviceLogger?.isAccessLogEnabled ? (request) => serviceLogger.logRequest(request) : undefined,
+    onFinish: serviceLogger?.isAccessLogEnabled
+      ? (request) => serviceLogger.logRequest(request)
+      : undefined,
   });
   const errorsOptions = resolveErrorsOptions(optional<ErrorsOptions>(app, ERRORS_OPTIONS));
   installBodyParsing(app, {
@@ -115,7 +119,9 @@ export async function bootstrapService(
     app = await createServiceApp(appModule, options);
     const config = app.get(BaseServiceConfig);
     await app.listen(config.PORT, config.HOST);
-    logger.log(`${config.SERVICE_NAME} ${config.SERVICE_VERSION} listening on ${await app.getUrl()}`);
+    logger.log(
+      `${config.SERVICE_NAME} ${config.SERVICE_VERSION} listening on ${await app.getUrl()}`,
+    );
     return app;
   } catch (error) {
     if (isConfigValidationError(error)) {

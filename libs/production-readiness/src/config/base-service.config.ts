@@ -1,5 +1,14 @@
 import type { Type } from '@nestjs/common';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, IsBoolean } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  IsBoolean,
+} from 'class-validator';
 import { SecretSetting } from './secret-setting.decorator.js';
 import {
   IsApiKeyList,
@@ -177,8 +186,6 @@ export type ServiceConfigClass = Type<Partial<BaseServiceConfig>>;
 /** Fails fast, at module declaration, for a class that does not extend BaseServiceConfig. */
 export function assertServiceConfigClass(config: ServiceConfigClass): void {
   if (config !== BaseServiceConfig && !(config.prototype instanceof BaseServiceConfig)) {
-    throw new TypeError(
-      `${config.name} is not a config class: it must extend BaseServiceConfig.`,
-    );
+    throw new TypeError(`${config.name} is not a config class: it must extend BaseServiceConfig.`);
   }
 }

@@ -266,8 +266,16 @@ describe('loadConfig', () => {
     it.each([
       ['DATABASE_URL', 'essays on db.internal', 'must be a URL (scheme://host...)'],
       ['REDIS_URL', 'http://cache:6379', 'must be a URL starting with redis: or rediss:'],
-      ['NATS_URL', 'http://nats:4222', 'must be a comma-separated list of URLs starting with nats: or tls:'],
-      ['NATS_URL', 'nats://a:4222,http://b:4222', 'must be a comma-separated list of URLs starting with nats: or tls:'],
+      [
+        'NATS_URL',
+        'http://nats:4222',
+        'must be a comma-separated list of URLs starting with nats: or tls:',
+      ],
+      [
+        'NATS_URL',
+        'nats://a:4222,http://b:4222',
+        'must be a comma-separated list of URLs starting with nats: or tls:',
+      ],
       ['RABBITMQ_URL', 'redis://rabbit:5672', 'must be a URL starting with amqp: or amqps:'],
     ])('refuses %s=%j', (setting, url, reason) => {
       expect(reasonFor(setting, { [setting]: url })).toBe(`${reason} (value hidden)`);

@@ -53,7 +53,9 @@ function toProblems(
       return { setting, reason: 'is required but not set' };
     }
     const reasons = [...new Set(Object.values(error.constraints ?? {}))].join('; ');
-    const received = secrets.has(setting) ? 'value hidden' : `got ${describeReceived(raw[setting])}`;
+    const received = secrets.has(setting)
+      ? 'value hidden'
+      : `got ${describeReceived(raw[setting])}`;
     return { setting, reason: `${reasons} (${received})` };
   });
 }
@@ -63,8 +65,14 @@ function toProblems(
  * `.env` file. Empty values count as unset. Throws one ConfigValidationError
  * naming every invalid setting; never prints a secret. The result is frozen.
  */
-export function loadConfig<T extends object>(configClass: Type<T>, options: LoadConfigOptions = {}): T {
-  const environment = { ...readEnvFile(options.envFilePath), ...stripUndefined(options.env ?? process.env) };
+export function loadConfig<T extends object>(
+  configClass: Type<T>,
+  options: LoadConfigOptions = {},
+): T {
+  const environment = {
+    ...readEnvFile(options.envFilePath),
+    ...stripUndefined(options.env ?? process.env),
+  };
   const raw: Record<string, string> = {};
   for (const name of settingNamesOf(configClass)) {
     const value = environment[name];

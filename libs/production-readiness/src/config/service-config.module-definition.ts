@@ -28,7 +28,9 @@ export const {
           useFactory: (options: ServiceConfigOptions) => loadConfig(config, options),
           inject: [SERVICE_CONFIG_OPTIONS],
         },
-        ...(config === BaseServiceConfig ? [] : [{ provide: BaseServiceConfig, useExisting: config }]),
+        ...(config === BaseServiceConfig
+          ? []
+          : [{ provide: BaseServiceConfig, useExisting: config }]),
       ];
       return {
         ...definition,

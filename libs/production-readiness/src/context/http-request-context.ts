@@ -106,7 +106,9 @@ export function installHttpRequestContext(
   }
   app.use((request: ExpressLikeRequest, response: ServerResponse, next: () => void) => {
     const routeOf = () =>
-      request.route?.path === undefined ? undefined : `${request.baseUrl ?? ''}${request.route.path}`;
+      request.route?.path === undefined
+        ? undefined
+        : `${request.baseUrl ?? ''}${request.route.path}`;
     const correlationId = begin(request, response, routeOf, options);
     RequestContext.run({ correlationId }, next);
   });

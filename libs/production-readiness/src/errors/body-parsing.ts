@@ -14,7 +14,9 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+  );
 }
 
 function isAcceptedType(contentType: string | undefined, extra: readonly string[]): boolean {
@@ -44,20 +46,29 @@ export function installBodyParsing(app: INestApplication, options: BodyParsingOp
   }
   const express = adapter.getInstance() as { use(handler: unknown): unknown };
   // Nest's own body parser is off (bodyParser: false), so this is the only one.
-  (app as INestApplication & { useBodyParser(type: string, options: object): unknown }).useBodyParser(
-    'json',
-    { limit: options.bodyLimitBytes },
+  (
+    app as INestApplication & { useBodyParser(type: string, options: object): unknown }
+  ).useBodyParser('json', { limit: options.bodyLimitBytes });
+  express.use(
+    (
+      request: IncomingMessage & { body?: unknown },
+      _response: unknown,
+      next: (error?: unknown) => void,
+    ) => {
+      if (
+        request.body === undefined &&
+        hasBody(request) &&
+        !isAcceptedType(request.headers['content-type'], options.extraBodyTypes)
+      ) {
+        next(
+          new ServiceError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            'The request body has an unsupported Content-Type; send application/json.',
+          ),
+        );
+        return;
+      }
+      next();
+    },
   );
-  express.use((request: IncomingMessage & { body?: unknown }, _response: unknown, next: (error?: unknown) => void) => {
-    if (request.body === undefined && hasBody(request) && !isAcceptedType(request.headers['content-type'], options.extraBodyTypes)) {
-      next(
-        new ServiceError(
-          ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-          'The request body has an unsupported Content-Type; send application/json.',
-        ),
-      );
-      return;
-    }
-    next();
-  });
 }

@@ -16,7 +16,8 @@ export interface ClassifiedError {
   details?: Record<string, unknown>;
 }
 
-export const UNEXPECTED_DETAIL = 'An unexpected error occurred. Quote the correlation id when reporting it.';
+export const UNEXPECTED_DETAIL =
+  'An unexpected error occurred. Quote the correlation id when reporting it.';
 
 // Errors of Express's body-parser, by their `type` (body-parser README, "Errors").
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; detail: string }> = {
@@ -99,7 +100,10 @@ function fromHttpException(exception: HttpException): ClassifiedError {
     typeof response === 'string' ? response : (response as { message?: unknown }).message;
   if (Array.isArray(message)) {
     // A plain ValidationPipe's list of messages; each starts with the field's name.
-    const errors = message.map((text) => ({ field: String(text).split(' ')[0], message: String(text) }));
+    const errors = message.map((text) => ({
+      field: String(text).split(' ')[0],
+      message: String(text),
+    }));
     return {
       status,
       code: status === 400 ? ErrorCode.VALIDATION_FAILED : errorCodeForStatus(status),
@@ -127,7 +131,8 @@ export function classifyError(error: unknown): ClassifiedError {
     return {
       status: error.status,
       code: error.code,
-      detail: error.status < 500 || error.code !== ErrorCode.INTERNAL ? error.message : UNEXPECTED_DETAIL,
+      detail:
+        error.status < 500 || error.code !== ErrorCode.INTERNAL ? error.message : UNEXPECTED_DETAIL,
       errors: error.errors,
       headers: error.headers,
       isExpected: error.status < 500,
@@ -140,7 +145,12 @@ export function classifyError(error: unknown): ClassifiedError {
   if (typeof error === 'object' && error !== null) {
     const { code } = error as { code?: unknown };
     const status = (error as { statusCode?: unknown }).statusCode;
-    if (typeof code === 'string' && code.startsWith('FST_') && typeof status === 'number' && status < 500) {
+    if (
+      typeof code === 'string' &&
+      code.startsWith('FST_') &&
+      typeof status === 'number' &&
+      status < 500
+    ) {
       return {
         status,
         code: errorCodeForStatus(status),

@@ -5,7 +5,11 @@ import { RequestContext } from '../context/request-context.js';
 import { classifyError, type ClassifiedError } from './classify-error.js';
 import { ErrorCode } from './error-code.js';
 import { ERRORS_OPTIONS } from './errors.module-definition.js';
-import { resolveErrorsOptions, type ErrorsOptions, type ResolvedErrorsOptions } from './errors.options.js';
+import {
+  resolveErrorsOptions,
+  type ErrorsOptions,
+  type ResolvedErrorsOptions,
+} from './errors.options.js';
 import { toProblem, type ProblemDetails } from './problem-details.js';
 import { RouteTable } from './route-table.js';
 import { isServiceError } from './service-error.js';
@@ -61,7 +65,10 @@ export class ProblemResponder {
       correlationIdOfRequest(request.request) ??
       correlationIdFrom(request.headers);
     this.log(classified, error, { method: request.method, path });
-    const headers: Record<string, string> = { ...classified.headers, 'x-correlation-id': correlationId };
+    const headers: Record<string, string> = {
+      ...classified.headers,
+      'x-correlation-id': correlationId,
+    };
     const problem = toProblem(classified, {
       instance: path,
       correlationId,
@@ -93,7 +100,12 @@ export class ProblemResponder {
         isExpected: true,
       };
     }
-    return { status: 404, code: ErrorCode.NOT_FOUND, detail: 'No resource at this path.', isExpected: true };
+    return {
+      status: 404,
+      code: ErrorCode.NOT_FOUND,
+      detail: 'No resource at this path.',
+      isExpected: true,
+    };
   }
 
   // The standards document's split: handle_service_error (expected: warn, with

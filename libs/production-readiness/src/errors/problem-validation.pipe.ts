@@ -51,7 +51,9 @@ export class ProblemValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const forbidden = findForbiddenKey(value, '');
       if (forbidden) {
-        throw validationFailed([{ field: forbidden, message: `${forbidden} is not an allowed field name` }]);
+        throw validationFailed([
+          { field: forbidden, message: `${forbidden} is not an allowed field name` },
+        ]);
       }
     }
     return super.transform(value, metadata) as Promise<unknown>;

@@ -11,7 +11,9 @@ interface RouteEntry {
 // Route paths are strings or arrays of strings in Nest's metadata.
 function asList(value: unknown): string[] {
   if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : ['/'];
+  return Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : ['/'];
 }
 
 function join(...parts: string[]): string {
@@ -63,7 +65,9 @@ export class RouteTable {
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         if (methodPath === undefined || method === undefined) continue;
         const methods =
-          method === RequestMethod.ALL ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] : [RequestMethod[method]];
+          method === RequestMethod.ALL
+            ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+            : [RequestMethod[method]];
         for (const controllerPath of controllerPaths) {
           for (const path of asList(methodPath)) {
             try {

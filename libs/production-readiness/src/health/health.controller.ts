@@ -26,9 +26,11 @@ export function createHealthController(paths: HealthPaths): Type<unknown> {
 
     /** Ready for traffic: started, not shutting down, every required dependency up. */
     @Get(paths.readiness)
-    async ready(@Res({ passthrough: true }) response: object): Promise<Omit<HealthReport, 'checks'> & {
-      checks: Record<string, { status: string }>;
-    }> {
+    async ready(@Res({ passthrough: true }) response: object): Promise<
+      Omit<HealthReport, 'checks'> & {
+        checks: Record<string, { status: string }>;
+      }
+    > {
       const report = await this.readiness.report();
       // The short form: each check's status, without details or errors.
       const checks = Object.fromEntries(

@@ -24,10 +24,13 @@ export const {
   optionsInjectionToken: HEALTH_OPTIONS,
 })
   .setClassMethodName('forRoot')
-  .setExtras<HealthExtras>({ isGlobal: true, paths: {} }, (definition, { isGlobal, paths }): DynamicModule => ({
-    ...definition,
-    global: isGlobal,
-    controllers: [createHealthController({ ...DEFAULT_HEALTH_PATHS, ...paths })],
-    providers: [...(definition.providers ?? []), HealthIndicatorService],
-  }))
+  .setExtras<HealthExtras>(
+    { isGlobal: true, paths: {} },
+    (definition, { isGlobal, paths }): DynamicModule => ({
+      ...definition,
+      global: isGlobal,
+      controllers: [createHealthController({ ...DEFAULT_HEALTH_PATHS, ...paths })],
+      providers: [...(definition.providers ?? []), HealthIndicatorService],
+    }),
+  )
   .build();

@@ -17,7 +17,9 @@ export interface DependencyCheck {
    * Resolves (optionally with details) when the dependency answers; throws or
    * rejects when it doesn't. The signal aborts at the timeout.
    */
-  check(signal: AbortSignal): Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+  check(
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
 }
 
 /** An HTTP dependency checked with a GET; any answer below 500 counts as up. */

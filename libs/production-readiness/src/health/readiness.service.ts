@@ -113,7 +113,11 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
     const values = Object.values(checks);
     const failing = values.some((check) => check.status === 'down' && check.required);
     const degraded = values.some((check) => check.status !== 'up');
-    const reason = !this.isStarted ? 'starting' : this.isShuttingDownState ? 'shutting down' : undefined;
+    const reason = !this.isStarted
+      ? 'starting'
+      : this.isShuttingDownState
+        ? 'shutting down'
+        : undefined;
     return {
       status: failing || reason ? 'fail' : degraded ? 'warn' : 'pass',
       service: this.config.SERVICE_NAME,
@@ -143,7 +147,9 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
       status: isDown ? (required ? 'down' : 'degraded') : 'up',
       required,
       responseTimeMs: responseTime ?? 0,
-      ...(isDown && { error: this.sanitize(typeof message === 'string' ? message : 'unavailable') }),
+      ...(isDown && {
+        error: this.sanitize(typeof message === 'string' ? message : 'unavailable'),
+      }),
       ...(cachedResponse && { cached: true }),
     };
   }

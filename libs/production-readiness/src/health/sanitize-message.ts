@@ -3,7 +3,9 @@
  * /healthz: credentials in any URL, and the hosts, users and passwords of the
  * secret URLs in the config (`connect ECONNREFUSED db.internal:5432`).
  */
-export function messageSanitizer(secretUrls: readonly (string | undefined)[]): (message: string) => string {
+export function messageSanitizer(
+  secretUrls: readonly (string | undefined)[],
+): (message: string) => string {
   const secrets = new Set<string>();
   for (const value of secretUrls) {
     for (const part of (value ?? '').split(',')) {

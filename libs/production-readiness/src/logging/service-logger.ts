@@ -4,7 +4,11 @@ import { BaseServiceConfig, type LogLevel } from '../config/base-service.config.
 import { RequestContext } from '../context/request-context.js';
 import type { FinishedRequest } from '../context/http-request-context.js';
 import { LOGGING_OPTIONS } from './logging.module-definition.js';
-import { resolveLoggingOptions, type LoggingOptions, type ResolvedLoggingOptions } from './logging.options.js';
+import {
+  resolveLoggingOptions,
+  type LoggingOptions,
+  type ResolvedLoggingOptions,
+} from './logging.options.js';
 import { fieldRedactor } from './redact-fields.js';
 
 /** LOG_LEVEL (the standards document's names) to pino's levels. */
@@ -126,10 +130,14 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
     if (!this.pino.isLevelEnabled(level)) return;
     const rest = [...params];
     const context =
-      rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+      rest.length > 0 && typeof rest[rest.length - 1] === 'string'
+        ? (rest.pop() as string)
+        : undefined;
     const fields: Record<string, unknown> = {};
     if (context !== undefined) fields.context = context;
-    const stack = rest.find((param): param is string => typeof param === 'string' && STACK_LINE.test(param));
+    const stack = rest.find(
+      (param): param is string => typeof param === 'string' && STACK_LINE.test(param),
+    );
     if (stack) fields.stack = stack;
 
     if (message instanceof Error) {

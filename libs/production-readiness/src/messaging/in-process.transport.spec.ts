@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom } from 'rxjs';
-import { InProcessBus, InProcessClient, InProcessContext, InProcessRecord, InProcessServer } from './in-process.transport.js';
+import {
+  InProcessBus,
+  InProcessClient,
+  InProcessContext,
+  InProcessRecord,
+  InProcessServer,
+} from './in-process.transport.js';
 
 function handled(server: InProcessServer, pattern: string) {
   const received: { data: unknown; context: InProcessContext }[] = [];
@@ -26,9 +32,12 @@ describe('in-process transport', () => {
     const client = new InProcessClient({ bus });
     const payload = { essayId: 'e-1' };
 
-    await lastValueFrom(client.emit('essay.submitted', new InProcessRecord(payload, { 'x-correlation-id': 'c-1' })), {
-      defaultValue: undefined,
-    });
+    await lastValueFrom(
+      client.emit('essay.submitted', new InProcessRecord(payload, { 'x-correlation-id': 'c-1' })),
+      {
+        defaultValue: undefined,
+      },
+    );
     await tick();
     await tick();
 

@@ -88,7 +88,11 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
    * handler does behind an interceptor), which would let close() return while
    * handlers still run against connections being closed.
    */
-  override async handleEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
+  override async handleEvent(
+    pattern: string,
+    packet: ReadPacket,
+    context: BaseRpcContext,
+  ): Promise<void> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) {
       this.logger.error(`No event handler for ${pattern}`);
@@ -165,7 +169,9 @@ export class InProcessClient extends ClientProxy {
   protected dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const payload: unknown = packet.data;
     const record: InProcessRecord<unknown> =
-      payload instanceof InProcessRecord ? (payload as InProcessRecord<unknown>) : new InProcessRecord(payload);
+      payload instanceof InProcessRecord
+        ? (payload as InProcessRecord<unknown>)
+        : new InProcessRecord(payload);
     const { data, headers } = record;
     this.bus.publish(String(packet.pattern), data, headers);
     return Promise.resolve(undefined as T);

@@ -1,5 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { ClientProxyFactory, type ClientProxy, type MicroserviceOptions } from '@nestjs/microservices';
+import {
+  ClientProxyFactory,
+  type ClientProxy,
+  type MicroserviceOptions,
+} from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';

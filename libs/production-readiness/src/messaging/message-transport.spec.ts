@@ -60,11 +60,18 @@ describe('resolveMessageTransport', () => {
   });
 
   it('uses a durable RabbitMQ queue named after the service', () => {
-    const transport = resolveMessageTransport({ RABBITMQ_URL: 'amqp://guest:guest@r:5672' }, 'essays');
+    const transport = resolveMessageTransport(
+      { RABBITMQ_URL: 'amqp://guest:guest@r:5672' },
+      'essays',
+    );
     expect(transport.kind).toBe('rabbitmq');
     expect(transport.consumer).toEqual({
       transport: Transport.RMQ,
-      options: { urls: ['amqp://guest:guest@r:5672'], queue: 'essays', queueOptions: { durable: true } },
+      options: {
+        urls: ['amqp://guest:guest@r:5672'],
+        queue: 'essays',
+        queueOptions: { durable: true },
+      },
     });
   });
 });

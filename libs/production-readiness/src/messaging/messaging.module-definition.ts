@@ -13,5 +13,8 @@ export const {
   optionsInjectionToken: MESSAGING_OPTIONS,
 })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, { isGlobal }) => ({ ...definition, global: isGlobal }))
+  .setExtras({ isGlobal: true }, (definition, { isGlobal }) => ({
+    ...definition,
+    global: isGlobal,
+  }))
   .build();

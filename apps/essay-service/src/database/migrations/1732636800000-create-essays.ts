@@ -20,7 +20,11 @@ export class CreateEssays1732636800000 implements MigrationInterface {
           { name: 'sentence_count', type: 'integer', isNullable: true },
           { name: 'readability_score', type: 'double precision', isNullable: true },
           { name: 'detected_language', type: 'varchar', length: '8', isNullable: true },
-          { name: 'created_at', type: timestamp, default: driver.mappedDataTypes.createDateDefault },
+          {
+            name: 'created_at',
+            type: timestamp,
+            default: driver.mappedDataTypes.createDateDefault,
+          },
           { name: 'processed_at', type: timestamp, isNullable: true },
         ],
       }),

@@ -2,7 +2,11 @@ import { statfs } from 'node:fs/promises';
 import type { DependencyCheck } from '../health.options.js';
 
 /** Free space on the file system holding `path`; down below `minFreeRatio` (0..1). */
-export function diskSpaceCheck(path: string, minFreeRatio = 0.05, required = true): DependencyCheck {
+export function diskSpaceCheck(
+  path: string,
+  minFreeRatio = 0.05,
+  required = true,
+): DependencyCheck {
   return {
     name: 'disk',
     required,

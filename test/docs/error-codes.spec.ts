@@ -1,0 +1,42 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ERROR_CODE_STATUS, ErrorCode } from 'nestjs-production-readiness';
+import { describe, expect, it } from 'vitest';
+
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+function readme(): string {
+  expect(existsSync(README), `${README} does not exist`).toBe(true);
+  return readFileSync(README, 'utf8');
+}
+
+// STYLE.md, Errors: "A test fails when an ErrorCode is missing from the README."
+// Clients branch on these codes, so each must be documented where users look.
+describe('README.md', () => {
+  it('documents every ErrorCode', () => {
+    const text = readme();
+
+    const missing = Object.values(ErrorCode).filter(
+      (code) => !new RegExp(`\\b${code}\\b`).test(text),
+    );
+
+    expect(missing, `ErrorCode values missing from README.md: ${missing.join(', ')}`).toEqual([]);
+  });
+
+  it('gives each ErrorCode listed in its table the status the code answers with', () => {
+    const text = readme();
+    // Rows like "| `NOT_FOUND` | 404 | ... |".
+    const documented = new Map(
+      [...text.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map(([, code, status]) => [
+        code,
+        Number(status),
+      ]),
+    );
+
+    const wrong = Object.values(ErrorCode)
+      .filter((code) => documented.has(code) && documented.get(code) !== ERROR_CODE_STATUS[code])
+      .map((code) => `${code}: README ${documented.get(code)}, code ${ERROR_CODE_STATUS[code]}`);
+
+    expect(wrong).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createServiceApp } from 'nestjs-production-readiness';
 import request from 'supertest';
 import { AppModule } from '../../apps/essay-service/src/app.module.js';
+import type { EssayView } from '../../apps/essay-service/src/essays/essays.controller.js';
 import { waitFor } from './wait-for.js';
 
 /** A supertest agent bound to a running app. */
@@ -31,21 +32,7 @@ export interface RunningEssayService {
 }
 
 /** The essay as `GET /essays/:id` shows it. */
-export interface EssayBody {
-  id: string;
-  title: string;
-  text: string;
-  language: string | null;
-  status: 'pending' | 'processed';
-  createdAt: string;
-  processedAt: string | null;
-  results: {
-    wordCount: number;
-    sentenceCount: number;
-    readabilityScore: number;
-    detectedLanguage: string;
-  } | null;
-}
+export type EssayBody = EssayView;
 
 // Variables a developer's shell may carry that would silently switch the app
 // under test to another database or broker: each test names what it uses.

@@ -55,7 +55,10 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
       config.REDIS_URL,
       config.NATS_URL,
       config.RABBITMQ_URL,
-      config.KAFKA_BOOTSTRAP_SERVERS && `kafka://${config.KAFKA_BOOTSTRAP_SERVERS.split(',')[0]}`,
+      // Every broker of the list, not only the first: any of them may be named in an error.
+      config.KAFKA_BOOTSTRAP_SERVERS?.split(',')
+        .map((broker) => `kafka://${broker.trim()}`)
+        .join(','),
     ]);
   }
 
@@ -131,7 +134,7 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
     const required = check.required ?? true;
     let attempt = this.indicators
       .check(check.name)
-      .attempt(({ signal }) => check.check(signal))
+      .attempt(async ({ signal }) => withoutReservedKeys(await check.check(signal)))
       .withTimeout(check.timeoutMs ?? this.options.checkTimeoutMs);
     if (this.options.cacheTtlMs > 0) attempt = attempt.cacheFor(this.options.cacheTtlMs);
     const result = (await attempt)[check.name];
@@ -153,4 +156,13 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
       ...(cachedResponse && { cached: true }),
     };
   }
+}
+
+// terminus throws on details named like its own fields (`status`, `responseTime`,
+// `cachedResponse`), which would turn one check's details into a 500 on every probe.
+const RESERVED_DETAILS = new Set(['status', 'responseTime', 'cachedResponse']);
+
+function withoutReservedKeys(details: Record<string, unknown> | void): Record<string, unknown> {
+  if (!details) return {};
+  return Object.fromEntries(Object.entries(details).filter(([key]) => !RESERVED_DETAILS.has(key)));
 }

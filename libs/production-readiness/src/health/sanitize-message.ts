@@ -15,7 +15,17 @@ export function messageSanitizer(
       } catch {
         continue;
       }
-      for (const secret of [url.password, url.username, url.host, url.hostname]) {
+      // Node prints an IPv6 peer without brackets: `connect ECONNREFUSED fd00::5:5432`.
+      const bareHost = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const bareHostPort = url.port ? `${bareHost}:${url.port}` : bareHost;
+      for (const secret of [
+        url.password,
+        url.username,
+        url.host,
+        url.hostname,
+        bareHostPort,
+        bareHost,
+      ]) {
         if (secret && secret.length >= 3) secrets.add(decodeURIComponent(secret));
       }
     }

@@ -18,7 +18,9 @@ export function fromTerminusIndicator(
       const entries = Object.values(result);
       const down = entries.find((entry) => entry.status !== 'up');
       if (down) throw new Error(typeof down.message === 'string' ? down.message : 'down');
-      return entries.length === 1 ? { ...entries[0], status: undefined } : {};
+      if (entries.length !== 1) return {};
+      // terminus rejects details that name `status` at all, even undefined.
+      return Object.fromEntries(Object.entries(entries[0]).filter(([key]) => key !== 'status'));
     },
   };
 }

@@ -391,6 +391,13 @@ describe('an optional redis (optionalChecks: [redis])', () => {
     });
     expectNoSecrets(health.text);
     await expectLivenessFast(app.current);
+    const metrics = { text: await (await fetch(`${app.current.baseUrl}/metrics`)).text() };
+    expect(metrics.text).toMatch(
+      /^health_check_up\{check="redis",required="false",service="[^"]+"\} 0$/m,
+    );
+    expect(metrics.text).toMatch(
+      /^health_check_up\{check="database",required="true",service="[^"]+"\} 1$/m,
+    );
 
     const healedAt = performance.now();
     await redis.restart();

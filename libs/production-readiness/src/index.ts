@@ -5,6 +5,7 @@ export * from './errors/index.js';
 export * from './health/index.js';
 export * from './logging/index.js';
 export * from './messaging/index.js';
+export * from './metrics/index.js';
 export * from './redis/index.js';
 export { ProductionReadinessModule } from './production-readiness.module.js';
 export { PRODUCTION_READINESS_OPTIONS } from './production-readiness.module-definition.js';

@@ -5,6 +5,7 @@ import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import {
   messagingOptionsFrom,
@@ -25,8 +26,8 @@ export const {
 })
   .setClassMethodName('forRoot')
   .setExtras<ProductionReadinessExtras>(
-    { config: BaseServiceConfig, healthPaths: {} },
-    (definition, { config, healthPaths }): DynamicModule => {
+    { config: BaseServiceConfig, healthPaths: {}, metricsPath: '/metrics' },
+    (definition, { config, healthPaths, metricsPath }): DynamicModule => {
       // Each concern module reads its options from the root options through a
       // factory, so forRoot and forRootAsync share one code path. That needs the
       // root module global: its options token must be visible to its imports.
@@ -54,6 +55,11 @@ export const {
           }),
           MessagingModule.forRootAsync({ ...fromRoot, useFactory: messagingOptionsFrom }),
           RedisModule,
+          MetricsModule.forRootAsync({
+            ...fromRoot,
+            path: metricsPath,
+            useFactory: ({ metrics }: ProductionReadinessOptions) => metrics ?? {},
+          }),
           HealthModule.forRootAsync({
             ...fromRoot,
             paths: healthPaths,
@@ -67,6 +73,7 @@ export const {
           ErrorsModule,
           MessagingModule,
           RedisModule,
+          MetricsModule,
           HealthModule,
         ],
       };

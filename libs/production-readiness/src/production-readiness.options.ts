@@ -2,6 +2,7 @@ import type { ServiceConfigClass } from './config/base-service.config.js';
 import type { ErrorsOptions } from './errors/errors.options.js';
 import type { HealthOptions, HealthPaths } from './health/health.options.js';
 import type { LoggingOptions } from './logging/logging.options.js';
+import type { MetricsOptions } from './metrics/metrics.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
 
 /** Options of ProductionReadinessModule; each concern's options are derived from these. */
@@ -28,6 +29,8 @@ export interface ProductionReadinessOptions {
   errors?: ErrorsOptions;
   /** Probe timeouts, caching, extra and optional checks. @default {} */
   health?: HealthOptions;
+  /** Prometheus metrics (METRICS_ENABLED turns them off). @default {} */
+  metrics?: MetricsOptions;
 }
 
 /** Options fixed when the module is declared, because they decide its providers. */
@@ -42,6 +45,8 @@ export interface ProductionReadinessExtras {
    * @default {}
    */
   healthPaths: Partial<HealthPaths>;
+  /** The metrics exposition path. @default '/metrics' */
+  metricsPath: string;
 }
 
 export function messagingOptionsFrom(options: ProductionReadinessOptions): MessagingOptions {

@@ -11,6 +11,7 @@ import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { MessageBus } from '../messaging/message-bus.service.js';
+import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import {
   HEALTH_OPTIONS,
@@ -38,6 +39,7 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
   private readonly options: ResolvedHealthOptions;
   private readonly checks = new Map<string, DependencyCheck>();
   private readonly sanitize: (message: string) => string;
+  private readonly recordCheck?: (name: string, report: CheckReport) => void;
   private isStarted = false;
   private isShuttingDownState = false;
 
@@ -48,8 +50,25 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
     private readonly moduleRef: ModuleRef,
     @Optional() private readonly redis?: RedisConnection,
     @Optional() private readonly bus?: MessageBus,
+    @Optional() metrics?: MetricsRegistry,
   ) {
     this.options = resolveHealthOptions(options);
+    if (metrics) {
+      const up = metrics.gauge({
+        name: 'health_check_up',
+        help: 'Whether a dependency check last answered in time: 1 up, 0 down or degraded.',
+        labelNames: ['check', 'required'],
+      });
+      const duration = metrics.gauge({
+        name: 'health_check_duration_seconds',
+        help: 'How long a dependency check last took.',
+        labelNames: ['check'],
+      });
+      this.recordCheck = (name, report) => {
+        up.set({ check: name, required: String(report.required) }, report.status === 'up' ? 1 : 0);
+        duration.set({ check: name }, report.responseTimeMs / 1000);
+      };
+    }
     this.sanitize = messageSanitizer([
       config.DATABASE_URL,
       config.REDIS_URL,
@@ -110,7 +129,11 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
   /** Runs every check (or reuses a fresh result) and gives the verdict. */
   async report(): Promise<HealthReport> {
     const entries = await Promise.all(
-      [...this.checks.values()].map(async (check) => [check.name, await this.run(check)] as const),
+      [...this.checks.values()].map(async (check) => {
+        const report = await this.run(check);
+        this.recordCheck?.(check.name, report);
+        return [check.name, report] as const;
+      }),
     );
     const checks = Object.fromEntries(entries);
     const values = Object.values(checks);

@@ -2,4 +2,9 @@ export { LoggingModule } from './logging.module.js';
 export { LOGGING_OPTIONS } from './logging.module-definition.js';
 export { DEFAULT_QUIET_PATHS, type LoggingOptions } from './logging.options.js';
 export { fieldRedactor, REDACTED } from './redact-fields.js';
-export { PINO_LEVELS, ServiceLogger } from './service-logger.js';
+export {
+  createLogDestination,
+  PINO_LEVELS,
+  ServiceLogger,
+  type LogDestination,
+} from './service-logger.js';

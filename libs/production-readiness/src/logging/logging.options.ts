@@ -4,7 +4,7 @@ import type { DestinationStream } from 'pino';
 export interface LoggingOptions {
   /**
    * Where the JSON lines go.
-   * @default stdout, written asynchronously (pino.destination({ sync: false }))
+   * @default stdout, asynchronous and batched (createLogDestination(1))
    */
   destination?: DestinationStream;
   /**

@@ -1,0 +1,427 @@
+// What the request context (and the access log) cost per request, on Express
+// and on Fastify, against the same Nest app without them. A benchmark, not a
+// test: it measures and reports, it asserts nothing.
+//
+//   npm run bench:context                  # builds the library, then the full run (~5 min)
+//   node bench/context-overhead.mjs --quick  # smoke run: 1 s warm-up, 2 s measured, 1 repeat
+//
+// Options: --quick, --repeats=N, --warmup=S, --duration=S, --connections=N,
+//          --routes=hello[,log], --adapters=express[,fastify], --log-file=PATH (default /dev/null),
+//          --cpu-prof[=DIR] (a V8 CPU profile of each measured window, taken in the server through
+//            the inspector, goes to DIR, default a temp dir; read them with bench/cpu-profile-top.mjs.
+//            The profiler slows the server: CPU figures of such a run are not comparable),
+//          --out=PATH (default bench/results/context-overhead.json, or .quick.json with --quick),
+//          --max-foreign=PCT (default 25: a measured window during which other processes used, plus
+//            the hypervisor stole, more than PCT% of a core is measured again, up to --retries=N
+//            times, default 2, 0 with --quick; the least disturbed window is kept),
+//          --wait-quiet=S (default 30, 0 with --quick: before each server starts, wait up to S seconds
+//            for other processes to use less than --max-foreign), --no-wait-quiet, --no-pin.
+//
+// Each variant is a separate server process (context-overhead-server.mjs); the
+// load comes from autocannon in this process. With taskset and >= 2 cores the
+// server is pinned to core 0 and this process to core 1. The server reads
+// process.cpuUsage() at the start and end of the measured window (asked over
+// IPC) and counts the requests it received in it, so CPU µs/request is the
+// server's own cost (all its threads), independent of the load generator.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SERVER = join(here, 'context-overhead-server.mjs');
+const VARIANTS = ['bare', 'context', 'context+logging'];
+
+// --- Options.
+const args = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [name, ...value] = arg.replace(/^--/, '').split('=');
+    return [name, value.length ? value.join('=') : true];
+  }),
+);
+const quick = args.has('quick');
+const number = (name, fallback) => (args.has(name) ? Number(args.get(name)) : fallback);
+const list = (name, fallback) => (args.has(name) ? String(args.get(name)).split(',') : fallback);
+const settings = {
+  quick,
+  warmupSeconds: number('warmup', quick ? 1 : 3),
+  durationSeconds: number('duration', quick ? 2 : 10),
+  repeats: number('repeats', quick ? 1 : 3),
+  connections: number('connections', 10),
+  adapters: list('adapters', ['express', 'fastify']),
+  routes: list('routes', ['hello']).map((route) => `/${route.replace(/^\//, '')}`),
+  variants: VARIANTS,
+  logFile: args.has('log-file') ? String(args.get('log-file')) : '/dev/null',
+  // Shared machines: CPU used by other processes during a measured window, in % of one core,
+  // above which the window is measured again (the server stays up), keeping the quietest.
+  maxForeignPercent: number('max-foreign', 25),
+  retries: number('retries', quick ? 0 : 2),
+  // Before starting each server, wait (at most this many seconds) for the machine to be quiet.
+  waitQuietSeconds: args.has('no-wait-quiet') ? 0 : number('wait-quiet', quick ? 0 : 30),
+};
+const cpuProf = args.has('cpu-prof')
+  ? args.get('cpu-prof') === true
+    ? mkdtempSync(join(tmpdir(), 'context-overhead-prof-'))
+    : resolve(String(args.get('cpu-prof')))
+  : undefined;
+const out = resolve(
+  args.has('out')
+    ? String(args.get('out'))
+    : join(here, 'results', quick ? 'context-overhead.quick.json' : 'context-overhead.json'),
+);
+
+// --- Machine and pinning.
+function hasTaskset() {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const cores = availableParallelism();
+const pinned = cores >= 2 && hasTaskset() && !args.has('no-pin');
+if (pinned) {
+  // Every thread of this process (autocannon included) on core 1; the servers go to core 0.
+  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+}
+const cpuModel =
+  readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith('model name'))
+    ?.split(':')[1]
+    ?.trim() ?? 'unknown';
+const machine = {
+  cores,
+  node: process.version,
+  cpuModel,
+  platform: `${process.platform} ${process.arch}`,
+  pinned,
+};
+
+// --- Load from other processes: /proc/stat busy time of all CPUs, minus our own processes.
+const TICK_US = 1e6 / 100; // USER_HZ
+function cpuTicks() {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+    return {
+      busyUs: (user + nice + system + irq + softirq) * TICK_US,
+      stealUs: steal * TICK_US,
+      idleUs: (idle + iowait) * TICK_US,
+    };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+/** Starts a reading; stop(ownCpuUs) gives other processes' CPU in % of one core over the interval. */
+function foreignLoad() {
+  const ticks = cpuTicks();
+  const at = performance.now();
+  const self = process.cpuUsage();
+  return (serverCpuUs = 0) => {
+    const now = cpuTicks();
+    if (!ticks || !now) return { foreignPercent: undefined, stealPercent: undefined };
+    const elapsedUs = (performance.now() - at) * 1000;
+    const own = process.cpuUsage(self);
+    const foreignUs = now.busyUs - ticks.busyUs - serverCpuUs - own.user - own.system;
+    return {
+      foreignPercent: Math.max(0, (foreignUs / elapsedUs) * 100),
+      stealPercent: ((now.stealUs - ticks.stealUs) / elapsedUs) * 100,
+    };
+  };
+}
+async function waitQuiet() {
+  if (!settings.waitQuietSeconds || !cpuTicks()) return 0;
+  const started = performance.now();
+  while (performance.now() - started < settings.waitQuietSeconds * 1000) {
+    const stop = foreignLoad();
+    await new Promise((done) => setTimeout(done, 1000));
+    const { foreignPercent, stealPercent } = stop();
+    if (foreignPercent + stealPercent <= settings.maxForeignPercent) break;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+// --- One server process.
+async function startServer(adapter, variant) {
+  const command = pinned ? 'taskset' : process.execPath;
+  const commandArgs = [
+    ...(pinned ? ['-c', '0', process.execPath] : []),
+    SERVER,
+    adapter,
+    variant,
+    settings.logFile,
+  ];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = once(child, 'exit');
+  const next = (type) =>
+    new Promise((resolveMessage, reject) => {
+      const onMessage = (message) => {
+        if (message?.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolveMessage(message);
+      };
+      const onExit = (code) =>
+        reject(new Error(`${adapter}/${variant} server exited (${code}) before '${type}'`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const { port } = await next('ready');
+  return {
+    port,
+    async window(run, profile) {
+      const started = next('started');
+      child.send({ type: 'start', profile });
+      await started;
+      const load = foreignLoad();
+      const result = await run();
+      const stopped = next('stopped');
+      child.send({ type: 'stop' });
+      const server = await stopped;
+      return { result, server, ...load(server.cpuUserUs + server.cpuSystemUs) };
+    },
+    async close() {
+      child.send({ type: 'exit' });
+      await exited;
+    },
+  };
+}
+
+function load(url, seconds) {
+  return autocannon({ url, connections: settings.connections, duration: seconds, pipelining: 1 });
+}
+
+async function measure(adapter, variant, round) {
+  const waitedSeconds = await waitQuiet();
+  const server = await startServer(adapter, variant);
+  const measurements = [];
+  try {
+    for (const route of settings.routes) {
+      const url = `http://127.0.0.1:${server.port}${route}`;
+      await load(url, settings.warmupSeconds);
+      // Other processes' CPU plus the hypervisor's steal: time the server could not have.
+      const disturbance = (w) => (w.foreignPercent ?? 0) + (w.stealPercent ?? 0);
+      let window;
+      let attempts = 0;
+      do {
+        attempts += 1;
+        const profile = cpuProf
+          ? join(
+              cpuProf,
+              `${adapter}-${variant}${route.replaceAll('/', '-')}-r${round}-a${attempts}.cpuprofile`,
+            )
+          : undefined;
+        const attempt = {
+          ...(await server.window(() => load(url, settings.durationSeconds), profile)),
+          profile,
+        };
+        if (!window || disturbance(attempt) < disturbance(window)) window = attempt;
+        if (disturbance(attempt) > settings.maxForeignPercent && attempts <= settings.retries) {
+          console.log(
+            `  (others used ${attempt.foreignPercent.toFixed(0)}% of a core, steal ${attempt.stealPercent.toFixed(0)}%: measuring again)`,
+          );
+        }
+      } while (disturbance(window) > settings.maxForeignPercent && attempts <= settings.retries);
+      const { result, server: usage, foreignPercent, stealPercent, profile } = window;
+      const cpuUs = usage.cpuUserUs + usage.cpuSystemUs;
+      const problems = result.errors + result.timeouts + result.non2xx;
+      if (problems > 0) {
+        console.warn(
+          `  ! ${adapter}/${variant} ${route}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`,
+        );
+      }
+      measurements.push({
+        adapter,
+        variant,
+        route,
+        round,
+        reqPerSec: result.requests.average,
+        requests: result.requests.total,
+        latencyP50Ms: result.latency.p50,
+        latencyP99Ms: result.latency.p99,
+        latencyMeanMs: result.latency.average,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        non2xx: result.non2xx,
+        serverRequests: usage.requests,
+        serverCpuUserUs: usage.cpuUserUs,
+        serverCpuSystemUs: usage.cpuSystemUs,
+        serverWindowMs: usage.elapsedMs,
+        pendingLogBytesAtStop: usage.pendingLogBytes,
+        serverCpuUtilisation: cpuUs / 1000 / usage.elapsedMs,
+        cpuUsPerRequest: cpuUs / usage.requests,
+        foreignCpuPercent: foreignPercent,
+        stealPercent,
+        attempts,
+        waitedForQuietSeconds: waitedSeconds,
+        ...(profile ? { cpuProfile: profile } : {}),
+      });
+      const last = measurements.at(-1);
+      console.log(
+        `  round ${round} ${adapter.padEnd(7)} ${variant.padEnd(15)} ${route.padEnd(6)} ` +
+          `${Math.round(last.reqPerSec).toString().padStart(6)} req/s  p99 ${String(last.latencyP99Ms).padStart(3)} ms  ` +
+          `${last.cpuUsPerRequest.toFixed(1).padStart(6)} µs/req  (server CPU ${(last.serverCpuUtilisation * 100).toFixed(0)}%` +
+          (foreignPercent === undefined
+            ? ')'
+            : `, others ${foreignPercent.toFixed(0)}%, steal ${stealPercent.toFixed(1)}%)`),
+      );
+    }
+  } finally {
+    await server.close();
+  }
+  return measurements;
+}
+
+// --- Statistics.
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function summarise(runs) {
+  const summary = {};
+  for (const adapter of settings.adapters) {
+    for (const route of settings.routes) {
+      const of = (variant) =>
+        runs.filter(
+          (run) => run.adapter === adapter && run.route === route && run.variant === variant,
+        );
+      const bare = of('bare');
+      const bareCpu = median(bare.map((run) => run.cpuUsPerRequest));
+      const rows = {};
+      for (const variant of settings.variants) {
+        const these = of(variant);
+        const cpu = median(these.map((run) => run.cpuUsPerRequest));
+        // Paired by round (the variants of a round ran back to back): how much the difference moves.
+        const paired = these.map(
+          (run) => run.cpuUsPerRequest - bare.find((b) => b.round === run.round).cpuUsPerRequest,
+        );
+        rows[variant] = {
+          reqPerSec: median(these.map((run) => run.reqPerSec)),
+          latencyP50Ms: median(these.map((run) => run.latencyP50Ms)),
+          latencyP99Ms: median(these.map((run) => run.latencyP99Ms)),
+          cpuUsPerRequest: cpu,
+          overheadUsPerRequest: variant === 'bare' ? 0 : cpu - bareCpu,
+          overheadPercent: variant === 'bare' ? 0 : ((cpu - bareCpu) / bareCpu) * 100,
+          pairedOverheadRangeUs:
+            variant === 'bare' ? [0, 0] : [Math.min(...paired), Math.max(...paired)],
+          cpuUsPerRequestRange: [
+            Math.min(...these.map((run) => run.cpuUsPerRequest)),
+            Math.max(...these.map((run) => run.cpuUsPerRequest)),
+          ],
+          foreignCpuPercentMedian: these.every((run) => run.foreignCpuPercent !== undefined)
+            ? median(these.map((run) => run.foreignCpuPercent))
+            : undefined,
+          stealPercentMedian: these.every((run) => run.stealPercent !== undefined)
+            ? median(these.map((run) => run.stealPercent))
+            : undefined,
+          runs: these.length,
+        };
+      }
+      (summary[adapter] ??= {})[route] = rows;
+    }
+  }
+  return summary;
+}
+
+function table(summary) {
+  const lines = [];
+  const header = [
+    'variant',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU µs/req',
+    'ours − bare µs/req',
+    'paired range',
+    'others / steal %',
+  ];
+  for (const [adapter, routes] of Object.entries(summary)) {
+    for (const [route, rows] of Object.entries(routes)) {
+      const body = Object.entries(rows).map(([variant, row]) => [
+        variant,
+        Math.round(row.reqPerSec).toString(),
+        String(row.latencyP50Ms),
+        String(row.latencyP99Ms),
+        row.cpuUsPerRequest.toFixed(1),
+        variant === 'bare'
+          ? '—'
+          : `${row.overheadUsPerRequest >= 0 ? '+' : ''}${row.overheadUsPerRequest.toFixed(1)} (${row.overheadPercent >= 0 ? '+' : ''}${row.overheadPercent.toFixed(0)}%)`,
+        variant === 'bare' ? '—' : row.pairedOverheadRangeUs.map((v) => v.toFixed(1)).join(' … '),
+        row.foreignCpuPercentMedian === undefined
+          ? '?'
+          : `${row.foreignCpuPercentMedian.toFixed(0)} / ${row.stealPercentMedian.toFixed(0)}`,
+      ]);
+      const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+      const fmt = (cells) =>
+        '| ' +
+        cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') +
+        ' |';
+      lines.push(`\n${adapter} GET ${route}`);
+      lines.push(fmt(header));
+      lines.push(
+        '|' +
+          widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') +
+          '|',
+      );
+      for (const row of body) lines.push(fmt(row));
+    }
+  }
+  return lines.join('\n');
+}
+
+// --- Run: A B C A B C ... (every variant of a round back to back).
+const started = new Date();
+console.log(
+  `context-overhead: ${settings.adapters.join('+')} × ${settings.variants.join(', ')} on ${settings.routes.join(', ')}; ` +
+    `${settings.connections} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ${settings.repeats} repeat(s)`,
+);
+console.log(
+  `machine: ${cores} cores, ${cpuModel}, node ${process.version}, ${pinned ? 'server on core 0, autocannon on core 1' : 'not pinned'}`,
+);
+if (cpuProf) {
+  mkdirSync(cpuProf, { recursive: true });
+  settings.cpuProfileDir = cpuProf;
+  console.log(`CPU profiles: ${cpuProf} (profiled run: CPU figures are inflated by the profiler)`);
+}
+
+const runs = [];
+for (let round = 1; round <= settings.repeats; round++) {
+  for (const adapter of settings.adapters) {
+    for (const variant of settings.variants) {
+      runs.push(...(await measure(adapter, variant, round)));
+    }
+  }
+}
+
+const summary = summarise(runs);
+console.log(table(summary));
+mkdirSync(dirname(out), { recursive: true });
+let json = JSON.stringify(
+  {
+    bench: 'context-overhead',
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine,
+    settings,
+    summary,
+    runs,
+  },
+  null,
+  2,
+);
+try {
+  // Written as the repo's `prettier --check .` expects it.
+  const prettier = await import('prettier');
+  json = await prettier.format(json, { ...(await prettier.resolveConfig(out)), filepath: out });
+} catch {
+  json += '\n';
+}
+writeFileSync(out, json);
+console.log(`\nresults: ${out}`);

@@ -25,7 +25,7 @@
 // server's own cost (all its threads), independent of the load generator.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,27 @@ const cpuModel =
     .find((line) => line.startsWith('model name'))
     ?.split(':')[1]
     ?.trim() ?? 'unknown';
+// Which library was measured: the working tree is built by `npm run bench:context`.
+function libraryVersion() {
+  const git = (...gitArgs) =>
+    execFileSync('git', gitArgs, {
+      cwd: here,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  try {
+    return {
+      commit: git('rev-parse', 'HEAD'),
+      uncommittedChanges:
+        git('status', '--porcelain', '--', '../libs/production-readiness/src') !== '',
+      distBuiltAt: statSync(
+        join(here, '../libs/production-readiness/dist/index.js'),
+      ).mtime.toISOString(),
+    };
+  } catch {
+    return undefined;
+  }
+}
 const machine = {
   cores,
   node: process.version,
@@ -378,6 +399,7 @@ function table(summary) {
 
 // --- Run: A B C A B C ... (every variant of a round back to back).
 const started = new Date();
+const library = libraryVersion();
 console.log(
   `context-overhead: ${settings.adapters.join('+')} × ${settings.variants.join(', ')} on ${settings.routes.join(', ')}; ` +
     `${settings.connections} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ${settings.repeats} repeat(s)`,
@@ -409,6 +431,7 @@ let json = JSON.stringify(
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     machine,
+    library,
     settings,
     summary,
     runs,

@@ -1,5 +1,11 @@
 import type { Server } from 'node:http';
-import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { createServiceApp, type LoggingOptions } from 'nestjs-production-readiness';
 import request from 'supertest';
 import { EssayServiceModule } from '../../apps/essay-service/src/app.module.js';
@@ -15,6 +21,8 @@ export interface CapturedEssayServiceOptions {
   logging?: Omit<LoggingOptions, 'destination'>;
   /** Test-only controllers added beside the sample app's own. */
   controllers?: Type<unknown>[];
+  /** Providers for those controllers. */
+  providers?: Provider[];
 }
 
 /** The sample app, initialized but not listening, with every log line it writes captured. */
@@ -28,11 +36,16 @@ export interface CapturedEssayService {
 /** The essay service module plus the test's own controllers. */
 @Module({})
 class CapturedEssayServiceModule {
-  static forRoot(logging: LoggingOptions, controllers: Type<unknown>[]): DynamicModule {
+  static forRoot(
+    logging: LoggingOptions,
+    controllers: Type<unknown>[],
+    providers: Provider[],
+  ): DynamicModule {
     return {
       module: CapturedEssayServiceModule,
       imports: [EssayServiceModule.forRoot({ logging })],
       controllers,
+      providers,
     };
   }
 }
@@ -49,6 +62,7 @@ export async function startCapturedEssayService(
   const module = CapturedEssayServiceModule.forRoot(
     { ...options.logging, destination: logs.destination },
     options.controllers ?? [],
+    options.providers ?? [],
   );
   const app = await withEnv({ ...ISOLATED_ENV, ...options.env }, () =>
     createServiceApp(module, { httpAdapter: options.adapter ?? 'express' }),

@@ -46,6 +46,7 @@ export const ISOLATED_ENV: Record<string, string | undefined> = {
   SERVICE_NAME: undefined,
   ESSAY_ANALYSIS_DELAY_MS: undefined,
   ESSAY_REDELIVERY_INTERVAL_MS: undefined,
+  METRICS_PORT: undefined,
 };
 
 /** Runs `action` with `overrides` applied to process.env, then restores it exactly. */

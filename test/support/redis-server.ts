@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
+
+export { freePort };
 
 /** @default 'redis-server' (on PATH) */
 export const REDIS_SERVER_BINARY = process.env.TEST_REDIS_SERVER ?? 'redis-server';
@@ -11,17 +13,6 @@ export const REDIS_SERVER_BINARY = process.env.TEST_REDIS_SERVER ?? 'redis-serve
 export interface PrivateRedisOptions {
   /** Makes the server require this password (`--requirepass`). */
   password?: string;
-}
-
-/** A free loopback port, found by binding port 0 and releasing it. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /**

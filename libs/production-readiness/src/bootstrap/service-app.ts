@@ -3,12 +3,17 @@ import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { isConfigValidationError } from '../config/config-validation.error.js';
 import { redactSettings } from '../config/redaction.js';
-import { installHttpRequestContext } from '../context/http-request-context.js';
+import {
+  installHttpRequestContext,
+  type FinishedRequest,
+} from '../context/http-request-context.js';
 import { installBodyParsing } from '../errors/body-parsing.js';
+import { RouteTable } from '../errors/route-table.js';
 import { ERRORS_OPTIONS } from '../errors/errors.module-definition.js';
 import { resolveErrorsOptions, type ErrorsOptions } from '../errors/errors.options.js';
 import { ServiceLogger } from '../logging/service-logger.js';
 import { MessageBus } from '../messaging/message-bus.service.js';
+import { HttpMetrics } from '../metrics/http-metrics.js';
 
 /** Options of createServiceApp() and bootstrapService(). */
 export interface ServiceAppOptions {
@@ -48,6 +53,27 @@ async function httpAdapterFor(
   return new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
 }
 
+// The access log and the HTTP metrics, each only when on: one call per request.
+function whenRequestFinishes(
+  app: INestApplication,
+  serviceLogger: ServiceLogger | undefined,
+): ((request: FinishedRequest) => void) | undefined {
+  const logger = serviceLogger?.isAccessLogEnabled ? serviceLogger : undefined;
+  const httpMetrics = optional(app, HttpMetrics);
+  const metrics = httpMetrics?.isEnabled ? httpMetrics : undefined;
+  if (!logger && !metrics) return undefined;
+  const routes = optional(app, RouteTable);
+  return (request) => {
+    // Express answers a body it cannot parse before routing: name the route
+    // it was meant for, as Fastify (which routes first) does.
+    if (request.route === undefined && request.statusCode !== 404 && request.statusCode !== 405) {
+      request.route = routes?.templateFor(request.method, request.path);
+    }
+    metrics?.record(request);
+    logger?.logRequest(request);
+  };
+}
+
 /**
  * Creates the app with the library's wiring, in the order requests need it:
  * the JSON logger as Nest's logger; the correlation-id context first in the
@@ -76,11 +102,7 @@ export async function createServiceApp(
   if (serviceLogger) app.useLogger(serviceLogger);
   app.flushLogs();
 
-  installHttpRequestContext(app, {
-    onFinish: serviceLogger?.isAccessLogEnabled
-      ? (request) => serviceLogger.logRequest(request)
-      : undefined,
-  });
+  installHttpRequestContext(app, { onFinish: whenRequestFinishes(app, serviceLogger) });
   const errorsOptions = resolveErrorsOptions(optional<ErrorsOptions>(app, ERRORS_OPTIONS));
   installBodyParsing(app, {
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,

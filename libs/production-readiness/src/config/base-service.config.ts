@@ -140,6 +140,14 @@ export class BaseServiceConfig {
   @IsBoolean({ message: BOOLEAN_MESSAGE })
   METRICS_ENABLED = true;
 
+  /** Serve /metrics on this port instead of PORT (e.g. to keep it off the public listener). Optional. */
+  @IsOptional()
+  @ToInteger()
+  @IsInt({ message: 'must be an integer from 1 to 65535' })
+  @Min(1, { message: 'must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  METRICS_PORT?: number;
+
   /** Export OpenTelemetry traces. @default true */
   @ToBoolean()
   @IsBoolean({ message: BOOLEAN_MESSAGE })

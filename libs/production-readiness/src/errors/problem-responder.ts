@@ -1,7 +1,9 @@
-import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 import { correlationIdFrom } from '../context/correlation-id.js';
 import { correlationIdOfRequest } from '../context/http-request-context.js';
 import { RequestContext } from '../context/request-context.js';
+import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { classifyError, type ClassifiedError } from './classify-error.js';
 import { ErrorCode } from './error-code.js';
 import { ERRORS_OPTIONS } from './errors.module-definition.js';
@@ -48,11 +50,26 @@ export class ProblemResponder {
   private readonly logger = new Logger('Errors');
   private readonly options: ResolvedErrorsOptions;
 
+  private readonly errorsByCode?: Counter<'code'>;
+  private readonly unexpectedByType?: Counter<'type'>;
+
   constructor(
     @Inject(ERRORS_OPTIONS) options: ErrorsOptions,
     private readonly routes: RouteTable,
+    @Optional() metrics?: MetricsRegistry,
   ) {
     this.options = resolveErrorsOptions(options);
+    // The standards document's error_count and critical_error counters.
+    this.errorsByCode = metrics?.counter({
+      name: 'errors_total',
+      help: 'Errors answered as problem details, by error code.',
+      labelNames: ['code'],
+    });
+    this.unexpectedByType = metrics?.counter({
+      name: 'unexpected_errors_total',
+      help: 'Unexpected errors (bugs, unknown failures), by error type.',
+      labelNames: ['type'],
+    });
   }
 
   /** The problem response for an HTTP request, with the error logged once. */
@@ -111,6 +128,7 @@ export class ProblemResponder {
   // The standards document's split: handle_service_error (expected: warn, with
   // code and details) and handle_unexpected_error (error, with type and stack).
   private log(classified: ClassifiedError, error: unknown, where: Record<string, unknown>): void {
+    this.errorsByCode?.inc({ code: classified.code });
     if (classified.isExpected) {
       this.logger.warn({
         message: 'Request failed',
@@ -122,12 +140,14 @@ export class ProblemResponder {
       });
       return;
     }
+    const errorType = error instanceof Error ? error.constructor.name : typeof error;
+    if (!isServiceError(error)) this.unexpectedByType?.inc({ type: errorType });
     this.logger.error({
       message: isServiceError(error) ? 'Service error' : 'Unexpected error',
       ...(classified.details && { details: classified.details }),
       code: classified.code,
       status: classified.status,
-      errorType: error instanceof Error ? error.constructor.name : typeof error,
+      errorType,
       err: error instanceof Error ? error : new Error(String(error)),
       ...where,
     });

@@ -5,6 +5,7 @@ import { match, type MatchFunction } from 'path-to-regexp';
 
 interface RouteEntry {
   method: string;
+  template: string;
   matches: MatchFunction<object>;
 }
 
@@ -50,6 +51,17 @@ export class RouteTable {
     return [...allowed];
   }
 
+  /**
+   * The template of the route `method path` would reach, for requests
+   * answered before routing (a body too large or malformed on Express).
+   */
+  templateFor(method: string, path: string): string | undefined {
+    const verb = method === 'HEAD' ? 'GET' : method;
+    return (this.routes ??= this.build()).find(
+      (route) => route.method === verb && route.matches(path),
+    )?.template;
+  }
+
   private build(): RouteEntry[] {
     const prefix = this.appConfig.getGlobalPrefix();
     const routes: RouteEntry[] = [];
@@ -71,8 +83,9 @@ export class RouteTable {
         for (const controllerPath of controllerPaths) {
           for (const path of asList(methodPath)) {
             try {
-              const matches = match(join(prefix, controllerPath, path), { decode: false });
-              for (const verb of methods) routes.push({ method: verb, matches });
+              const template = join(prefix, controllerPath, path);
+              const matches = match(template, { decode: false });
+              for (const verb of methods) routes.push({ method: verb, template, matches });
             } catch {
               // A path path-to-regexp cannot compile is left out of the table.
             }

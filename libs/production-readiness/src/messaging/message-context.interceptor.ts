@@ -1,29 +1,85 @@
 import {
   Injectable,
+  Optional,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants.js';
 import { Observable } from 'rxjs';
 import { CORRELATION_ID_HEADER, isSafeCorrelationId } from '../context/correlation-id.js';
 import { RequestContext } from '../context/request-context.js';
+import { MessageMetrics } from '../metrics/message-metrics.js';
 import { messageHeader } from './message-headers.js';
+
+// The transport label from the RPC context's class, as the message bus names them.
+const TRANSPORT_OF_CONTEXT: Record<string, string> = {
+  KafkaContext: 'kafka',
+  NatsContext: 'nats',
+  RmqContext: 'rabbitmq',
+  InProcessContext: 'in-process',
+};
+
+function transportOf(rpcContext: object | null | undefined): string {
+  const name = rpcContext?.constructor.name ?? 'unknown';
+  return TRANSPORT_OF_CONTEXT[name] ?? name.replace(/Context$/, '').toLowerCase();
+}
+
+// The handler's declared pattern: bounded, unlike a Kafka topic or NATS subject.
+const patternOfHandler = new WeakMap<object, string>();
+
+function patternOf(handler: object): string {
+  let pattern = patternOfHandler.get(handler);
+  if (pattern === undefined) {
+    const declared: unknown = Reflect.getMetadata(PATTERN_METADATA, handler);
+    const first: unknown = Array.isArray(declared) ? declared[0] : declared;
+    pattern = typeof first === 'string' ? first : JSON.stringify(first ?? 'unknown');
+    patternOfHandler.set(handler, pattern);
+  }
+  return pattern;
+}
 
 /**
  * Runs every `@nestjs/microservices` handler inside a RequestContext whose
  * correlation id comes from the message's headers (minted when absent or
- * unsafe), so the handler's logs and errors carry the publisher's id.
+ * unsafe), so the handler's logs and errors carry the publisher's id; and
+ * records the handler's outcome and duration in the message metrics.
  */
 @Injectable()
 export class MessageContextInterceptor implements NestInterceptor {
+  constructor(@Optional() private readonly metrics?: MessageMetrics) {}
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
-    const received = messageHeader(context.switchToRpc().getContext(), CORRELATION_ID_HEADER);
+    const rpcContext: unknown = context.switchToRpc().getContext();
+    const received = messageHeader(rpcContext, CORRELATION_ID_HEADER);
     const correlationId = isSafeCorrelationId(received) ? received : undefined;
+    const { metrics } = this;
+    const record = metrics
+      ? (() => {
+          const transport = transportOf(rpcContext as object | null);
+          const pattern = patternOf(context.getHandler());
+          const startedAt = performance.now();
+          return (outcome: 'success' | 'error') =>
+            metrics.record(transport, pattern, outcome, performance.now() - startedAt);
+        })()
+      : undefined;
     // Subscribing inside run() is what puts the handler (invoked on
     // subscription) and everything it awaits into the context.
     return new Observable((subscriber) =>
-      RequestContext.run({ correlationId }, () => next.handle().subscribe(subscriber)),
+      RequestContext.run({ correlationId }, () =>
+        next.handle().subscribe({
+          next: (value) => subscriber.next(value),
+          error: (error: unknown) => {
+            record?.('error');
+            subscriber.error(error);
+          },
+          complete: () => {
+            record?.('success');
+            subscriber.complete();
+          },
+        }),
+      ),
     );
   }
 }

@@ -11,51 +11,149 @@ import {
   type Registry,
 } from 'prom-client';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { contentTypeOf, renderExposition, type ExpositionFormat } from './exposition.js';
+import { applyLabelCap, DEFAULT_MAX_LABEL_VALUES, LabelCap } from './label-cap.js';
 import { METRICS_OPTIONS, type MetricsOptions } from './metrics.options.js';
+
+/** What a connection pool reports: connections in use, idle, the most it opens, and callers waiting. */
+export interface PoolUsage {
+  active: number;
+  idle: number;
+  max?: number;
+  waiting: number;
+}
+
+// Pools are read when scraped. Kept per process, like prom-client's default
+// registry that the pool gauges live in.
+const trackedPools = new Map<string, () => PoolUsage>();
 
 /**
  * The app's metrics, in prom-client's default registry (where
  * @willsoto/nestjs-prometheus's `@InjectMetric` metrics land too), every
  * series labelled with `service`. Metrics are declared get-or-create, so a
  * second app in the same process (tests) reuses them instead of failing on a
- * duplicate name.
+ * duplicate name; the ones declared here have their label values capped.
  */
 @Injectable()
 export class MetricsRegistry {
   readonly registry: Registry = register;
   readonly isEnabled: boolean;
+  /** The exposition's own port, when it is not served on the app's. */
+  readonly port: number | undefined;
+  readonly defaultLabels: Record<string, string>;
+  private readonly maxLabelValues: number;
+  private readonly droppedLabelValues: Counter<'metric' | 'label'>;
 
   constructor(config: BaseServiceConfig, @Inject(METRICS_OPTIONS) options: MetricsOptions) {
     this.isEnabled = config.METRICS_ENABLED ?? true;
-    this.registry.setDefaultLabels({ service: config.SERVICE_NAME });
+    this.port = options.port ?? config.METRICS_PORT;
+    this.defaultLabels = { service: config.SERVICE_NAME };
+    this.registry.setDefaultLabels(this.defaultLabels);
+    this.maxLabelValues = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
     const wantsDefaults = this.isEnabled && (options.defaultMetrics ?? true);
     // Default metrics register once per registry; a second call would throw.
     if (wantsDefaults && !this.registry.getSingleMetric('process_cpu_user_seconds_total')) {
       collectDefaultMetrics({ register: this.registry });
     }
+    this.droppedLabelValues = this.existing<Counter<'metric' | 'label'>>(
+      'metrics_label_values_dropped_total',
+      () =>
+        new Counter({
+          name: 'metrics_label_values_dropped_total',
+          help: 'Label values folded into __overflow__ because their metric reached its cap of distinct values.',
+          labelNames: ['metric', 'label'],
+        }),
+    );
+    this.declareProcessGauges();
   }
 
+  /** Whether GET /metrics on the app's own port serves the exposition. */
+  get isServedOnAppPort(): boolean {
+    return this.isEnabled && this.port === undefined;
+  }
+
+  /** A counter, created once; its label values are capped. */
   counter<L extends string>(config: CounterConfiguration<L>): Counter<L> {
-    return (
-      (this.registry.getSingleMetric(config.name) as Counter<L> | undefined) ?? new Counter(config)
-    );
+    return this.existing(config.name, () => this.capped(new Counter(config), config.name));
   }
 
+  /** A gauge, created once; its label values are capped. Give `collect` to read it when scraped. */
   gauge<L extends string>(config: GaugeConfiguration<L>): Gauge<L> {
-    return (
-      (this.registry.getSingleMetric(config.name) as Gauge<L> | undefined) ?? new Gauge(config)
-    );
+    return this.existing(config.name, () => this.capped(new Gauge(config), config.name));
   }
 
+  /** A histogram, created once; its label values are capped. */
   histogram<L extends string>(config: HistogramConfiguration<L>): Histogram<L> {
-    return (
-      (this.registry.getSingleMetric(config.name) as Histogram<L> | undefined) ??
-      new Histogram(config)
-    );
+    return this.existing(config.name, () => this.capped(new Histogram(config), config.name));
   }
 
-  /** The exposition in Prometheus' text format. */
-  async exposition(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  /**
+   * Shows a connection pool as `database_connections_active|idle|max|waiting{pool}`,
+   * read when scraped. Returns the function that stops tracking it.
+   */
+  trackPool(pool: string, read: () => PoolUsage): () => void {
+    trackedPools.set(pool, read);
+    return () => {
+      if (trackedPools.get(pool) === read) trackedPools.delete(pool);
+    };
+  }
+
+  /** The exposition in the Prometheus text format or OpenMetrics. */
+  async exposition(
+    format: ExpositionFormat = 'prometheus',
+  ): Promise<{ contentType: string; body: string }> {
+    const body = await renderExposition(this.registry, format, this.defaultLabels);
+    return { contentType: contentTypeOf(format), body };
+  }
+
+  private existing<M>(name: string, create: () => M): M {
+    return (this.registry.getSingleMetric(name) as M | undefined) ?? create();
+  }
+
+  private capped<M extends object>(metric: M, name: string): M {
+    const cap = new LabelCap(name, this.maxLabelValues, (metricName, label) =>
+      this.droppedLabelValues.inc({ metric: metricName, label }),
+    );
+    return applyLabelCap(metric, cap);
+  }
+
+  // The standards document's system metrics: memory and connection pools.
+  private declareProcessGauges(): void {
+    this.gauge({
+      name: 'memory_usage_bytes',
+      help: 'Resident memory of the process (RSS).',
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    const poolGauge = (
+      name: string,
+      help: string,
+      read: (usage: PoolUsage) => number | undefined,
+    ) =>
+      this.gauge({
+        name,
+        help,
+        labelNames: ['pool'],
+        collect() {
+          this.reset();
+          for (const [pool, usage] of trackedPools) {
+            try {
+              const value = read(usage());
+              if (value !== undefined) this.set({ pool }, value);
+            } catch {
+              // A pool that cannot be read (closed, torn down) is left out of this scrape.
+            }
+          }
+        },
+      });
+    poolGauge('database_connections_active', 'Pool connections in use.', (u) => u.active);
+    poolGauge('database_connections_idle', 'Pool connections open and idle.', (u) => u.idle);
+    poolGauge('database_connections_max', 'The most connections the pool opens.', (u) => u.max);
+    poolGauge(
+      'database_connections_waiting',
+      'Callers waiting for a pool connection (saturation).',
+      (u) => u.waiting,
+    );
   }
 }

@@ -1,9 +1,13 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { createMetricsController } from './metrics.controller.js';
 import { DEFAULT_METRICS_PATH, METRICS_OPTIONS, type MetricsOptions } from './metrics.options.js';
 
+/** Injection token of the exposition's path. */
+export const METRICS_PATH = 'METRICS_PATH';
+
 export interface MetricsExtras {
-  /** Make MetricsRegistry injectable everywhere. @default true */
+  /** Make MetricsRegistry and the HTTP/message metrics injectable everywhere. @default true */
   isGlobal: boolean;
   /** The exposition path. @default '/metrics' */
   path: string;
@@ -20,10 +24,17 @@ export const {
   .setClassMethodName('forRoot')
   .setExtras<MetricsExtras>(
     { isGlobal: true, path: DEFAULT_METRICS_PATH },
-    (definition, { isGlobal, path }): DynamicModule => ({
-      ...definition,
-      global: isGlobal,
-      controllers: [createMetricsController(path)],
-    }),
+    (definition, { isGlobal, path }): DynamicModule => {
+      // A controller class per declaration, its path set as
+      // @willsoto/nestjs-prometheus sets its own controller's.
+      const controller = createMetricsController();
+      Reflect.defineMetadata(PATH_METADATA, path, controller);
+      return {
+        ...definition,
+        global: isGlobal,
+        controllers: [controller],
+        providers: [...(definition.providers ?? []), { provide: METRICS_PATH, useValue: path }],
+      };
+    },
   )
   .build();

@@ -1,11 +1,20 @@
 import { Module } from '@nestjs/common';
+import { DatabasePoolMetrics } from './database-pool-metrics.js';
+import { HttpMetrics } from './http-metrics.js';
+import { MessageMetrics } from './message-metrics.js';
 import { MetricsRegistry } from './metrics-registry.js';
+import { MetricsServer } from './metrics-server.js';
 import { MetricsModuleClass } from './metrics.module-definition.js';
 
 /**
  * Prometheus metrics at /metrics (prom-client's default registry, every
- * series labelled with `service`), off with METRICS_ENABLED=false. Other
- * concerns declare their metrics through MetricsRegistry.
+ * series labelled with `service`): HTTP and message RED metrics, process,
+ * memory and pool gauges, a cap on label values; off with
+ * METRICS_ENABLED=false. Other concerns declare their metrics through
+ * MetricsRegistry.
  */
-@Module({ providers: [MetricsRegistry], exports: [MetricsRegistry] })
+@Module({
+  providers: [MetricsRegistry, HttpMetrics, MessageMetrics, DatabasePoolMetrics, MetricsServer],
+  exports: [MetricsRegistry, HttpMetrics, MessageMetrics, MetricsServer],
+})
 export class MetricsModule extends MetricsModuleClass {}

@@ -1,0 +1,116 @@
+// What rendering /metrics costs with many series, and how long it holds the
+// event loop, next to prom-client's own registry.metrics(); plus what
+// recording one HTTP request in the metrics costs. A benchmark, not a test:
+// it measures and reports, it asserts nothing.
+//
+//   npm run build:lib && node bench/metrics-scrape.mjs      # ~20 s
+//
+// Options: --series=1000,10000 (sample lines of a labelled counter, besides the
+//          default process metrics), --repeats=N (default 15, medians reported),
+//          --out=PATH (default bench/results/metrics-scrape.json).
+//
+// The registry is the library's MetricsRegistry on prom-client's default
+// registry, as in an app. Event-loop hold is measured by a 1 ms interval timer
+// running beside the render: the longest gap between two of its ticks, less
+// the 1 ms it asked for, is the longest time the render kept other work waiting.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MetricsRegistry, HttpMetrics } from 'nestjs-production-readiness';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [name, ...value] = arg.replace(/^--/, '').split('=');
+    return [name, value.length ? value.join('=') : true];
+  }),
+);
+const seriesCounts = String(args.get('series') ?? '1000,10000')
+  .split(',')
+  .map(Number);
+const repeats = Number(args.get('repeats') ?? 15);
+const out = resolve(String(args.get('out') ?? `${here}/results/metrics-scrape.json`));
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Runs `render` while a 1 ms timer ticks; returns its duration and the longest tick gap. */
+async function measure(render) {
+  let last = performance.now();
+  let longestGap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+  }, 1);
+  await new Promise((resolveTick) => setTimeout(resolveTick, 5));
+  longestGap = 0;
+  last = performance.now();
+  const startedAt = performance.now();
+  const body = await render();
+  const durationMs = performance.now() - startedAt;
+  await new Promise((resolveTick) => setTimeout(resolveTick, 3));
+  clearInterval(ticker);
+  return { durationMs, holdMs: Math.max(0, longestGap - 1), bytes: body.length };
+}
+
+const config = { SERVICE_NAME: 'bench', METRICS_ENABLED: true };
+const metrics = new MetricsRegistry(config, { maxLabelValues: 100_000 });
+const results = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+  scrape: [],
+  record: {},
+};
+
+let declared = 0;
+for (const series of seriesCounts) {
+  const counter = metrics.counter({
+    name: `bench_things_${series}_total`,
+    help: 'Bench series.',
+    labelNames: ['route', 'status_code'],
+  });
+  for (let n = 0; n < series; n++)
+    counter.inc({ route: `/r/${n % 500}`, status_code: String(200 + Math.floor(n / 500)) });
+  declared += series;
+  const samples = { ours: [], oursOpenMetrics: [], promClient: [] };
+  for (let r = 0; r < repeats; r++) {
+    samples.ours.push(await measure(async () => (await metrics.exposition('prometheus')).body));
+    samples.oursOpenMetrics.push(
+      await measure(async () => (await metrics.exposition('openmetrics')).body),
+    );
+    samples.promClient.push(await measure(() => metrics.registry.metrics()));
+  }
+  const summary = Object.fromEntries(
+    Object.entries(samples).map(([name, runs]) => [
+      name,
+      {
+        renderMs: +median(runs.map((run) => run.durationMs)).toFixed(2),
+        eventLoopHoldMs: +median(runs.map((run) => run.holdMs)).toFixed(2),
+        worstHoldMs: +Math.max(...runs.map((run) => run.holdMs)).toFixed(2),
+        bytes: runs[0].bytes,
+      },
+    ]),
+  );
+  results.scrape.push({ labelledSeries: declared, ...summary });
+  console.log(`${declared} labelled series:`, JSON.stringify(summary));
+}
+
+// Recording one finished request: the cached-children path an app takes.
+const http = new HttpMetrics(metrics, {});
+const routes = ['/essays', '/essays/:id', '/batches', '/batches/:id'];
+for (const route of routes) http.record({ method: 'GET', route, statusCode: 200, durationMs: 3 });
+const N = 2_000_000;
+const perOp = [];
+for (let r = 0; r < 5; r++) {
+  const startedAt = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) {
+    http.record({ method: 'GET', route: routes[i & 3], statusCode: 200, durationMs: i % 50 });
+  }
+  perOp.push(Number(process.hrtime.bigint() - startedAt) / N);
+}
+results.record = { nsPerRequest: +median(perOp).toFixed(0) };
+console.log(`recording one request: ${results.record.nsPerRequest} ns (median of 5 × ${N})`);
+
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
+console.log(`written ${out}`);

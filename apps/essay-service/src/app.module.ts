@@ -4,6 +4,7 @@ import {
   ProductionReadinessModule,
   type ProductionReadinessOptions,
 } from 'nestjs-production-readiness';
+import { BatchesModule } from './batches/batches.module.js';
 import { databaseOptionsFor } from './database/database.options.js';
 import { EssayServiceConfig } from './essay-service.config.js';
 import { EssaysModule } from './essays/essays.module.js';
@@ -28,6 +29,7 @@ export class EssayServiceModule {
           useFactory: (config: EssayServiceConfig) => databaseOptionsFor(config),
         }),
         EssaysModule,
+        BatchesModule,
       ],
     };
   }

@@ -1,8 +1,10 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { Batch } from '../batches/batch.entity.js';
 import { Essay } from '../essays/essay.entity.js';
 import { atomicFileWriter } from './atomic-file-writer.js';
 import { CreateEssays1732636800000 } from './migrations/1732636800000-create-essays.js';
 import { AddEssayCorrelationId1764201600000 } from './migrations/1764201600000-add-essay-correlation-id.js';
+import { CreateBatches1795737600000 } from './migrations/1795737600000-create-batches.js';
 
 const IN_MEMORY = ':memory:';
 
@@ -25,8 +27,12 @@ interface DatabaseSettings {
  */
 export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptions {
   const common = {
-    entities: [Essay],
-    migrations: [CreateEssays1732636800000, AddEssayCorrelationId1764201600000],
+    entities: [Essay, Batch],
+    migrations: [
+      CreateEssays1732636800000,
+      AddEssayCorrelationId1764201600000,
+      CreateBatches1795737600000,
+    ],
     migrationsRun: true,
     synchronize: false,
   };

@@ -1,8 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-export type EssayStatus = 'pending' | 'processed';
+export type EssayStatus = 'pending' | 'processed' | 'failed';
 
-/** An essay as stored: accepted as `pending`, `processed` once analysed. */
+/**
+ * An essay as stored: accepted as `pending`, `processed` once analysed, or
+ * `failed` when its analysis threw (the same text would fail again).
+ */
 @Entity({ name: 'essays' })
 export class Essay {
   @PrimaryColumn({ type: 'varchar', length: 36 })
@@ -36,6 +39,10 @@ export class Essay {
   /** The correlation id of the request that submitted it, carried into processing. */
   @Column({ name: 'correlation_id', type: 'varchar', length: 128, nullable: true })
   correlationId!: string | null;
+
+  /** The batch it was submitted in, if any. */
+  @Column({ name: 'batch_id', type: 'varchar', length: 36, nullable: true })
+  batchId!: string | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt!: Date;

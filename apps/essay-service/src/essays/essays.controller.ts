@@ -9,6 +9,7 @@ import {
   Post,
   Res,
 } from '@nestjs/common';
+import type { HeaderSetter } from '../http/header-setter.js';
 import { CreateEssayDto } from './dto/create-essay.dto.js';
 import type { Essay } from './essay.entity.js';
 import { EssaysService } from './essays.service.js';
@@ -28,11 +29,6 @@ export interface EssayView {
     readabilityScore: number;
     detectedLanguage: string;
   } | null;
-}
-
-/** What both Express's response and Fastify's reply offer to set a header. */
-interface HeaderSetter {
-  header(name: string, value: string): unknown;
 }
 
 function toView(essay: Essay): EssayView {

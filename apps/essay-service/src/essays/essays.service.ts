@@ -4,10 +4,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { ErrorCode, MessageBus, RequestContext, ServiceError } from 'nestjs-production-readiness';
 import { LessThanOrEqual, type Repository } from 'typeorm';
 import { EssayServiceConfig } from '../essay-service.config.js';
-import { analyzeText } from './analysis/text-analysis.js';
+import { analyzeText, type TextAnalysis } from './analysis/text-analysis.js';
 import type { CreateEssayDto } from './dto/create-essay.dto.js';
 import { Essay } from './essay.entity.js';
 import { ESSAY_SUBMITTED, type EssaySubmittedEvent } from './essay-events.js';
+import { EssayMetrics } from './essay.metrics.js';
 
 const REDELIVERY_BATCH = 100;
 
@@ -19,6 +20,7 @@ export class EssaysService {
     @InjectRepository(Essay) private readonly essays: Repository<Essay>,
     private readonly bus: MessageBus,
     private readonly config: EssayServiceConfig,
+    private readonly metrics: EssayMetrics,
   ) {}
 
   /**
@@ -26,19 +28,25 @@ export class EssaysService {
    * if the announcement is lost, redelivery publishes it again later.
    */
   async submit(input: CreateEssayDto): Promise<Essay> {
-    const essay = this.essays.create({
+    const essay = this.newEssay(input);
+    // One INSERT is atomic on its own; no transaction to share on SQLite.
+    await this.essays.save(essay, { transaction: false });
+    await this.announce(essay);
+    return essay;
+  }
+
+  /** A pending essay, not stored yet, carrying the current request's correlation id. */
+  newEssay(input: CreateEssayDto, batchId: string | null = null): Essay {
+    return this.essays.create({
       id: randomUUID(),
       title: input.title,
       text: input.text,
       language: input.language ?? null,
       status: 'pending',
       correlationId: RequestContext.correlationId ?? null,
+      batchId,
       processedAt: null,
     });
-    // One INSERT is atomic on its own; no transaction to share on SQLite.
-    await this.essays.save(essay, { transaction: false });
-    await this.announce(essay);
-    return essay;
   }
 
   async findOne(id: string): Promise<Essay> {
@@ -49,26 +57,36 @@ export class EssaysService {
 
   /**
    * Analyses a pending essay and stores the results. Safe to run twice for the
-   * same essay (a redelivered message): only the first result is written.
+   * same essay (a redelivered message): only the first result is written, and
+   * only that delivery counts in the metrics.
    */
   async process(essayId: string): Promise<void> {
-    const essay = await this.essays.findOneBy({ id: essayId });
-    if (!essay) {
-      this.logger.warn(`Essay ${essayId} is not stored; message dropped`);
-      return;
+    const timer = this.metrics.startProcessing();
+    let language: string | null | undefined;
+    let isStored: boolean;
+    try {
+      const essay = await this.essays.findOneBy({ id: essayId });
+      timer.lap('load');
+      if (!essay) {
+        this.logger.warn(`Essay ${essayId} is not stored; message dropped`);
+        return;
+      }
+      if (essay.status !== 'pending') return;
+      language = essay.language;
+      const results = await this.analyze(essay);
+      timer.lap('analyze');
+      const update = await this.essays.update(
+        { id: essayId, status: 'pending' },
+        { ...results, status: 'processed', processedAt: new Date() },
+      );
+      timer.lap('store');
+      isStored = Boolean(update.affected);
+      if (isStored) this.logger.log(`Essay ${essayId} processed: ${results.wordCount} words`);
+    } catch (error) {
+      this.metrics.record(timer, 'failed', language);
+      throw error;
     }
-    if (essay.status !== 'pending') return;
-    if (this.config.ESSAY_ANALYSIS_DELAY_MS > 0) {
-      await new Promise((resolve) => setTimeout(resolve, this.config.ESSAY_ANALYSIS_DELAY_MS));
-    }
-    const results = analyzeText(essay.text);
-    const update = await this.essays.update(
-      { id: essayId, status: 'pending' },
-      { ...results, status: 'processed', processedAt: new Date() },
-    );
-    if (update.affected) {
-      this.logger.log(`Essay ${essayId} processed: ${results.wordCount} words`);
-    }
+    if (isStored) this.metrics.record(timer, 'processed', language);
   }
 
   /** Publishes again the essays pending for at least `olderThanMs`; returns how many. */
@@ -89,7 +107,11 @@ export class EssaysService {
     return pending.length;
   }
 
-  private async announce({ id: essayId }: Pick<Essay, 'id'>): Promise<void> {
+  /**
+   * Publishes the essay's event. A failure is logged, not thrown: the essay is
+   * stored, and redelivery publishes it later.
+   */
+  async announce({ id: essayId }: Pick<Essay, 'id'>): Promise<void> {
     const event: EssaySubmittedEvent = { essayId };
     try {
       await this.bus.publish(ESSAY_SUBMITTED, event);
@@ -97,6 +119,25 @@ export class EssaysService {
       this.logger.warn(
         `Essay ${essayId} stored but not announced (${String(error)}); redelivery will retry`,
       );
+    }
+  }
+
+  private async analyze(essay: Essay): Promise<TextAnalysis> {
+    if (this.config.ESSAY_ANALYSIS_DELAY_MS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.config.ESSAY_ANALYSIS_DELAY_MS));
+    }
+    try {
+      return analyzeText(essay.text);
+    } catch (error) {
+      // The same text would fail the same way again: rather than stay pending
+      // and be redelivered forever (holding its batch open), the essay ends
+      // `failed`. A database error, by contrast, leaves it pending for a retry.
+      await this.essays.update(
+        { id: essay.id, status: 'pending' },
+        { status: 'failed', processedAt: new Date() },
+      );
+      this.logger.warn(`Essay ${essay.id} failed analysis: ${String(error)}`);
+      throw error;
     }
   }
 }

@@ -3,10 +3,12 @@ import { BaseServiceConfig } from './config/base-service.config.js';
 import { ServiceConfigModule } from './config/service-config.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
+import { DEFAULT_HEALTH_PATHS } from './health/health.options.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SecurityModule } from './security/security.module.js';
 import {
   messagingOptionsFrom,
   type ProductionReadinessExtras,
@@ -65,6 +67,18 @@ export const {
             paths: healthPaths,
             useFactory: ({ health }: ProductionReadinessOptions) => health ?? {},
           }),
+          SecurityModule.forRootAsync({
+            ...fromRoot,
+            // The probes and /metrics are public, at whatever paths they are served.
+            useFactory: ({ security }: ProductionReadinessOptions) => ({
+              publicPaths: [
+                ...Object.values({ ...DEFAULT_HEALTH_PATHS, ...healthPaths }),
+                metricsPath,
+              ],
+              metricsPath,
+              ...security,
+            }),
+          }),
         ],
         exports: [
           PRODUCTION_READINESS_OPTIONS,
@@ -75,6 +89,7 @@ export const {
           RedisModule,
           MetricsModule,
           HealthModule,
+          SecurityModule,
         ],
       };
     },

@@ -4,6 +4,7 @@ import type { HealthOptions, HealthPaths } from './health/health.options.js';
 import type { LoggingOptions } from './logging/logging.options.js';
 import type { MetricsOptions } from './metrics/metrics.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
+import type { SecurityOptions } from './security/security.options.js';
 
 /** Options of ProductionReadinessModule; each concern's options are derived from these. */
 export interface ProductionReadinessOptions {
@@ -31,6 +32,8 @@ export interface ProductionReadinessOptions {
   health?: HealthOptions;
   /** Prometheus metrics (METRICS_ENABLED turns them off). @default {} */
   metrics?: MetricsOptions;
+  /** API keys, failed-authentication limits, CORS answers, security headers. @default {} */
+  security?: SecurityOptions;
 }
 
 /** Options fixed when the module is declared, because they decide its providers. */

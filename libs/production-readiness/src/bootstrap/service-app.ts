@@ -13,10 +13,16 @@ import { ERRORS_OPTIONS } from '../errors/errors.module-definition.js';
 import { resolveErrorsOptions, type ErrorsOptions } from '../errors/errors.options.js';
 import { ServiceLogger } from '../logging/service-logger.js';
 import { MessageBus } from '../messaging/message-bus.service.js';
+import { installSecurity } from '../security/install-security.js';
+import type { ServerLimitsOptions } from '../security/server-limits.js';
 import { HttpMetrics } from '../metrics/http-metrics.js';
 
-/** Options of createServiceApp() and bootstrapService(). */
-export interface ServiceAppOptions {
+/**
+ * Options of createServiceApp() and bootstrapService(), with the HTTP
+ * server's limits (headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs,
+ * maxHeaderBytes).
+ */
+export interface ServiceAppOptions extends ServerLimitsOptions {
   /**
    * The HTTP platform: `'express'`, `'fastify'` (needs @nestjs/platform-fastify),
    * or an adapter instance of your own (then set Fastify's bodyLimit on it yourself).
@@ -103,12 +109,14 @@ export async function createServiceApp(
   app.flushLogs();
 
   installHttpRequestContext(app, { onFinish: whenRequestFinishes(app, serviceLogger) });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  // Headers, CORS and server limits: after the context so refusals carry its id.
+  installSecurity(app, options);
   const errorsOptions = resolveErrorsOptions(optional<ErrorsOptions>(app, ERRORS_OPTIONS));
   installBodyParsing(app, {
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     extraBodyTypes: errorsOptions.extraBodyTypes,
   });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 
   const config = app.get(BaseServiceConfig);
   logger.log({ message: 'Configuration loaded', settings: redactSettings(config) });

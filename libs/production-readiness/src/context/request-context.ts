@@ -5,6 +5,11 @@ import { randomUUID } from 'node:crypto';
 export interface RequestContextStore {
   /** The id on every log line, error body, response header and outgoing message. */
   readonly correlationId: string;
+  /**
+   * The fingerprint of the API key that authenticated the request (set by
+   * ApiKeyGuard; never the key), for the access line.
+   */
+  apiKeyId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContextStore>();

@@ -116,6 +116,10 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
     if (statusCode < 500 && this.options.quietPaths.has(request.path)) return;
     const level: Level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
     if (!this.pino.isLevelEnabled(level)) return;
+    // The response finishes inside the request's context on both adapters;
+    // the id check keeps another request's key id off this line regardless.
+    const store = RequestContext.current();
+    const apiKeyId = store?.correlationId === request.correlationId ? store.apiKeyId : undefined;
     this.pino[level](
       {
         [ACCESS_LINE]: true,
@@ -125,6 +129,7 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
         path: request.path,
         status: statusCode,
         durationMs: Math.round(request.durationMs * 100) / 100,
+        ...(apiKeyId !== undefined && { apiKeyId }),
       },
       'request completed',
     );
@@ -138,6 +143,21 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
   /** Writes out what the asynchronous destination still holds. */
   flush(): void {
     this.pino.flush();
+  }
+
+  /**
+   * Waits until every line written so far has reached the destination, at
+   * most `timeoutMs`. Before process.exit(): a synchronous flush while an
+   * asynchronous write is in flight can reorder or lose the last lines.
+   */
+  drain(timeoutMs = 1_000): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.pino.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   onApplicationShutdown(): void {

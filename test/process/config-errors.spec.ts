@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 
 // These tests run the built app the way production does, so they see what an
 // operator sees: the exit code and everything printed. The build comes from
@@ -120,14 +121,6 @@ async function runInvalid(
   const app = startApp(env);
   const exit = await app.exited;
   return { ...exit, stdout: app.stdout(), stderr: app.stderr() };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A problem line of the ConfigValidationError message, as printed. */
@@ -257,5 +250,59 @@ describe('the built essay-service with a valid environment', () => {
     expect(app.stdout()).toContain('postgres://postgres:***@127.0.0.1:5432/test');
     expect(printed).not.toContain('topsecretpw');
     expect(printed).not.toContain(apiKey);
+  });
+});
+
+describe('the built essay-service failing to start', () => {
+  let holder: Server | undefined;
+  const held = new Set<Socket>();
+
+  afterEach(async () => {
+    for (const socket of held) socket.destroy();
+    held.clear();
+    await new Promise((resolve) => (holder ? holder.close(resolve) : resolve(undefined)));
+    holder = undefined;
+  });
+
+  /** A listener that accepts connections and never answers: a dependency that never comes up. */
+  async function blackHole(): Promise<number> {
+    holder = createServer((socket) => held.add(socket));
+    await new Promise<void>((resolve) => holder!.listen(0, '127.0.0.1', resolve));
+    return (holder.address() as { port: number }).port;
+  }
+
+  it('exits 1 with a clear message when its port is taken', async () => {
+    holder = createServer();
+    const port = await new Promise<number>((resolve) =>
+      holder!.listen(0, '127.0.0.1', () => resolve((holder!.address() as { port: number }).port)),
+    );
+
+    const app = startApp({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'sqlite::memory:',
+    });
+    const exit = await app.exited;
+
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(app.stdout()).toMatch(/"msg":"Startup failed: listen EADDRINUSE[^"]*127\.0\.0\.1:\d+"/);
+  });
+
+  it('exits 1 at STARTUP_TIMEOUT_MS when the database never answers', async () => {
+    const port = await blackHole();
+    const startedAt = Date.now();
+
+    const app = startApp({
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`,
+      STARTUP_TIMEOUT_MS: '2000',
+    });
+    const exit = await app.exited;
+
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2_000);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(app.stderr()).toContain('Startup did not finish within 2000 ms (STARTUP_TIMEOUT_MS)');
   });
 });

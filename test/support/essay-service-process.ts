@@ -13,13 +13,16 @@ import { waitFor } from './wait-for.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The graceful-shutdown fixture: the built service plus /fast, /slow and a hanging hook. */
+export const SHUTDOWN_TEST_APP = join(REPO_ROOT, 'test/support/fixtures/shutdown-test-app.mjs');
+
 /** The built service, as `npm run start:prod` runs it. */
 export const BUILT_MAIN = join(REPO_ROOT, 'dist/apps/essay-service/main.js');
 const BUILT_LIBRARY = join(REPO_ROOT, 'libs/production-readiness/dist/index.js');
 
 const BUILD_TIMEOUT_MS = 170_000;
 const STARTUP_TIMEOUT_MS = 20_000;
-const OUTPUT_KEPT_CHARS = 20_000;
+const OUTPUT_KEPT_CHARS = 8_000_000;
 
 /**
  * Runs `npm run build` unless the built service exists. Test files that run
@@ -72,10 +75,14 @@ export interface EssayServiceProcess {
   child: ChildProcess;
   baseUrl: string;
   http: HttpAgent;
-  /** The last 20,000 characters of stdout and stderr, for failure messages. */
+  /** stdout and stderr together (the last 8 million characters). */
   output(): string;
+  /** stdout alone: the JSON log lines, whole (the last 8 million characters). */
+  stdout(): string;
   /** Sends `signal` (SIGKILL by default) and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<Exit>;
+  /** Resolves when the process has ended. */
+  exited: Promise<Exit>;
 }
 
 /**
@@ -84,7 +91,11 @@ export interface EssayServiceProcess {
  * waits until it answers HTTP. Call ensureBuilt() first.
  */
 export async function spawnEssayService(
-  options: { env?: Record<string, string | undefined> } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    /** The script to run instead of the built main (a fixture on the built app). */
+    main?: string;
+  } = {},
 ): Promise<EssayServiceProcess> {
   const port = await freePort();
   const env: Record<string, string> = {};
@@ -94,7 +105,7 @@ export async function spawnEssayService(
   }
   for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete env[name];
 
-  const child = spawn(process.execPath, [BUILT_MAIN], {
+  const child = spawn(process.execPath, [options.main ?? BUILT_MAIN], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,6 +114,10 @@ export async function spawnEssayService(
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-OUTPUT_KEPT_CHARS);
   };
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout = (stdout + chunk.toString()).slice(-OUTPUT_KEPT_CHARS);
+  });
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<Exit>((resolveExit) =>
@@ -138,5 +153,13 @@ export async function spawnEssayService(
       cause: error,
     });
   }
-  return { child, baseUrl, http: request(baseUrl), output: () => output, kill };
+  return {
+    child,
+    baseUrl,
+    http: request(baseUrl),
+    output: () => output,
+    stdout: () => stdout,
+    kill,
+    exited,
+  };
 }

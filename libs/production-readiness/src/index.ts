@@ -7,6 +7,7 @@ export * from './logging/index.js';
 export * from './messaging/index.js';
 export * from './metrics/index.js';
 export * from './redis/index.js';
+export * from './shutdown/index.js';
 export * from './security/index.js';
 export { ProductionReadinessModule } from './production-readiness.module.js';
 export { PRODUCTION_READINESS_OPTIONS } from './production-readiness.module-definition.js';

@@ -8,6 +8,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { SecurityModule } from './security/security.module.js';
 import {
   messagingOptionsFrom,
@@ -79,6 +80,10 @@ export const {
               ...security,
             }),
           }),
+          ShutdownModule.forRootAsync({
+            ...fromRoot,
+            useFactory: ({ shutdown }: ProductionReadinessOptions) => shutdown ?? {},
+          }),
         ],
         exports: [
           PRODUCTION_READINESS_OPTIONS,
@@ -90,6 +95,7 @@ export const {
           MetricsModule,
           HealthModule,
           SecurityModule,
+          ShutdownModule,
         ],
       };
     },

@@ -5,6 +5,7 @@ import type { LoggingOptions } from './logging/logging.options.js';
 import type { MetricsOptions } from './metrics/metrics.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
 import type { SecurityOptions } from './security/security.options.js';
+import type { ShutdownOptions } from './shutdown/shutdown.options.js';
 
 /** Options of ProductionReadinessModule; each concern's options are derived from these. */
 export interface ProductionReadinessOptions {
@@ -34,6 +35,8 @@ export interface ProductionReadinessOptions {
   metrics?: MetricsOptions;
   /** API keys, failed-authentication limits, CORS answers, security headers. @default {} */
   security?: SecurityOptions;
+  /** Graceful shutdown: signals, cleanup timeout (budgets are SHUTDOWN_*_MS settings). @default {} */
+  shutdown?: ShutdownOptions;
 }
 
 /** Options fixed when the module is declared, because they decide its providers. */

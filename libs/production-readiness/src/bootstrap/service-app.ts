@@ -16,6 +16,8 @@ import { MessageBus } from '../messaging/message-bus.service.js';
 import { installSecurity } from '../security/install-security.js';
 import type { ServerLimitsOptions } from '../security/server-limits.js';
 import { HttpMetrics } from '../metrics/http-metrics.js';
+import { GracefulShutdown } from '../shutdown/graceful-shutdown.service.js';
+import { installShutdownGate } from '../shutdown/install-shutdown-gate.js';
 
 /**
  * Options of createServiceApp() and bootstrapService(), with the HTTP
@@ -34,9 +36,22 @@ export interface ServiceAppOptions extends ServerLimitsOptions {
    * @default 1048576 (1 MiB)
    */
   bodyLimitBytes?: number;
+  /**
+   * bootstrapService() only: the longest startup may take before the process
+   * exits 1. @default STARTUP_TIMEOUT_MS, else 60000
+   */
+  startupTimeoutMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
+export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
+
+// The budget starts before the config is loaded, so it is read from the
+// environment here; the config validates the same variable.
+function startupTimeoutFromEnv(): number {
+  const value = Number(process.env.STARTUP_TIMEOUT_MS);
+  return Number.isInteger(value) && value > 0 ? value : DEFAULT_STARTUP_TIMEOUT_MS;
+}
 
 const logger = new Logger('ServiceApp');
 
@@ -109,7 +124,14 @@ export async function createServiceApp(
   app.flushLogs();
 
   installHttpRequestContext(app, { onFinish: whenRequestFinishes(app, serviceLogger) });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  const shutdown = optional(app, GracefulShutdown);
+  if (shutdown) {
+    // Right after the request context: a refused request carries its id.
+    installShutdownGate(app, shutdown);
+    shutdown.attach(app);
+  } else {
+    app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  }
   // Headers, CORS and server limits: after the context so refusals carry its id.
   installSecurity(app, options);
   const errorsOptions = resolveErrorsOptions(optional<ErrorsOptions>(app, ERRORS_OPTIONS));
@@ -145,15 +167,29 @@ export async function bootstrapService(
   options: ServiceAppOptions = {},
 ): Promise<INestApplication> {
   let app: INestApplication | undefined;
+  const budgetMs = options.startupTimeoutMs ?? startupTimeoutFromEnv();
+  // Not unref'd: a startup stuck on a dependency still ends, at the budget.
+  const budget = setTimeout(() => {
+    // Logs are still buffered while the app is being created: show them, then
+    // say why we stop, on stderr (synchronous), as a config error is.
+    Logger.flush();
+    process.stderr.write(
+      `Startup did not finish within ${budgetMs} ms (STARTUP_TIMEOUT_MS): a dependency ` +
+        'never answered or a migration is stuck; the last lines above show how far it got.\n',
+    );
+    process.exit(1);
+  }, budgetMs);
   try {
     app = await createServiceApp(appModule, options);
     const config = app.get(BaseServiceConfig);
     await app.listen(config.PORT, config.HOST);
+    clearTimeout(budget);
     logger.log(
       `${config.SERVICE_NAME} ${config.SERVICE_VERSION} listening on ${await app.getUrl()}`,
     );
     return app;
   } catch (error) {
+    clearTimeout(budget);
     if (isConfigValidationError(error)) {
       process.stderr.write(`${error.message}\n`);
     } else {

@@ -168,6 +168,16 @@ export class BaseServiceConfig {
   @IsApiKeyList()
   API_KEYS: string[] = [];
 
+  /**
+   * The longest startup may take (config, connections, migrations, listen),
+   * in milliseconds; past it the process exits 1, naming the wait. Keep the
+   * startup probe's failureThreshold × periodSeconds above it. @default 60000
+   */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 1 or more' })
+  @Min(1, { message: 'must be an integer number of milliseconds, 1 or more' })
+  STARTUP_TIMEOUT_MS = 60_000;
+
   /** Budget for the whole graceful shutdown, in milliseconds. @default 25000 */
   @ToInteger()
   @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
@@ -176,13 +186,25 @@ export class BaseServiceConfig {
 
   /**
    * How long to keep serving after SIGTERM so load balancers stop sending
-   * traffic, in milliseconds. Unset means 5000 in production and 0 elsewhere.
+   * traffic, in milliseconds. Unset means 0 when ENVIRONMENT is development,
+   * dev, local or test, and 5000 anywhere else (production, staging).
    */
   @IsOptional()
   @ToInteger()
   @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
   @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
   SHUTDOWN_DRAIN_DELAY_MS?: number;
+
+  /**
+   * The time the platform gives between SIGTERM and SIGKILL (Kubernetes'
+   * terminationGracePeriodSeconds, compose's stop_grace_period), in
+   * milliseconds. Startup warns when the drain delay plus SHUTDOWN_TIMEOUT_MS
+   * does not fit in it. @default 30000
+   */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
+  @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
+  SHUTDOWN_GRACE_PERIOD_MS = 30_000;
 }
 
 /**

@@ -10,6 +10,7 @@ import { Observable } from 'rxjs';
 import { CORRELATION_ID_HEADER, isSafeCorrelationId } from '../context/correlation-id.js';
 import { RequestContext } from '../context/request-context.js';
 import { MessageMetrics } from '../metrics/message-metrics.js';
+import { MessageHandlersInFlight } from '../shutdown/message-handlers-in-flight.js';
 import { messageHeader } from './message-headers.js';
 
 // The transport label from the RPC context's class, as the message bus names them.
@@ -47,7 +48,10 @@ function patternOf(handler: object): string {
  */
 @Injectable()
 export class MessageContextInterceptor implements NestInterceptor {
-  constructor(@Optional() private readonly metrics?: MessageMetrics) {}
+  constructor(
+    @Optional() private readonly metrics?: MessageMetrics,
+    @Optional() private readonly inFlight?: MessageHandlersInFlight,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
@@ -66,8 +70,11 @@ export class MessageContextInterceptor implements NestInterceptor {
       : undefined;
     // Subscribing inside run() is what puts the handler (invoked on
     // subscription) and everything it awaits into the context.
-    return new Observable((subscriber) =>
-      RequestContext.run({ correlationId }, () =>
+    const { inFlight } = this;
+    return new Observable((subscriber) => {
+      // Counted until it ends, so the shutdown waits for it before closing pools.
+      const done = inFlight?.begin(patternOf(context.getHandler()));
+      const subscription = RequestContext.run({ correlationId }, () =>
         next.handle().subscribe({
           next: (value) => subscriber.next(value),
           error: (error: unknown) => {
@@ -79,7 +86,11 @@ export class MessageContextInterceptor implements NestInterceptor {
             subscriber.complete();
           },
         }),
-      ),
-    );
+      );
+      return () => {
+        subscription.unsubscribe();
+        done?.();
+      };
+    });
   }
 }

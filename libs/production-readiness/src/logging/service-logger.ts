@@ -196,13 +196,19 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
 export type LogDestination = ReturnType<typeof pino.destination>;
 
 /**
- * An asynchronous pino destination that batches: lines gather up to 4 KiB and
+ * An asynchronous pino destination that batches: lines gather up to 32 KiB and
  * are written at least every 100 ms, and synchronously at exit. Writing each
  * line on its own costs a write through libuv's thread pool per request,
  * several times the cost of formatting the line.
  */
 export function createLogDestination(dest: number | string = 1): LogDestination {
-  const destination = pino.destination({ dest, sync: false, minLength: 4096, periodicFlush: 100 });
+  const destination = pino.destination({
+    dest,
+    sync: false,
+    minLength: 32 * 1024,
+    maxWrite: 64 * 1024,
+    periodicFlush: 100,
+  });
   process.once('exit', () => {
     try {
       destination.flushSync();

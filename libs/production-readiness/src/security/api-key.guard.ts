@@ -93,21 +93,37 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     });
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const keys = this.keysFor(context, request);
     if (!keys || keys.isEmpty) return true;
 
+    // No failure counted anywhere (in memory): nothing to look up.
+    if (!this.store.mayHaveFailures()) return this.check(request, keys, undefined, undefined);
     const tracker = this.getTracker(request);
-    const window = await this.store.peek(tracker);
+    const peeked = this.store.peek(tracker);
+    // In memory the answer is at hand: no promise on the path of every request.
+    return peeked instanceof Promise
+      ? peeked.then((window) => this.check(request, keys, tracker, window))
+      : this.check(request, keys, tracker, peeked);
+  }
+
+  private check(
+    request: GuardedRequest,
+    keys: ApiKeySet,
+    knownTracker: string | undefined,
+    window: FailureWindow | undefined,
+  ): boolean | Promise<boolean> {
     if (window && window.count >= this.policy.options.maxAuthFailures) {
       throw this.tooManyFailures(window);
     }
     const presented = this.getPresentedKey(request);
-    if (presented === undefined) return this.refuse('missing', request, tracker);
+    // The client address is read only for a refusal, when it was not already.
+    const tracker = () => knownTracker ?? this.getTracker(request);
+    if (presented === undefined) return this.refuse('missing', request, tracker());
     const keyId = keys.match(presented);
-    if (keyId === undefined) return this.refuse('invalid', request, tracker, presented);
+    if (keyId === undefined) return this.refuse('invalid', request, tracker(), presented);
 
     request.apiKeyId = keyId;
     const store = RequestContext.current();

@@ -51,6 +51,8 @@ function hostOf(origin: string): string | undefined {
   }
 }
 
+const SAME_ORIGIN: CorsDecision = { kind: 'same-origin' };
+
 /**
  * The CORS allowlist as a pure decision (Fetch standard, "CORS protocol"):
  * an allowed origin gets its exact value back in
@@ -64,6 +66,10 @@ export class CorsPolicy {
   private readonly origins: ReadonlySet<string>;
   private readonly preflightHeaders: Readonly<Record<string, string>>;
   private readonly allowedHeaders: Readonly<Record<string, string>>;
+  // The answers for each allowed origin in its serialized form, which is
+  // what browsers send: the common case costs a map lookup, no URL parsing.
+  private readonly allowedAnswers = new Map<string, CorsDecision>();
+  private readonly preflightAnswers = new Map<string, CorsDecision>();
 
   constructor(settings: CorsPolicySettings) {
     this.origins = new Set(
@@ -83,6 +89,17 @@ export class CorsPolicy {
       'access-control-allow-headers': settings.allowedHeaders.join(', '),
       'access-control-max-age': String(settings.maxAgeSeconds),
     };
+    for (const origin of this.origins) {
+      const allowOrigin = { 'access-control-allow-origin': origin };
+      this.allowedAnswers.set(origin, {
+        kind: 'allowed',
+        headers: { ...allowOrigin, ...this.allowedHeaders },
+      });
+      this.preflightAnswers.set(origin, {
+        kind: 'preflight',
+        headers: { ...allowOrigin, ...this.preflightHeaders },
+      });
+    }
   }
 
   /** The allowed origins, normalized. */
@@ -98,10 +115,14 @@ export class CorsPolicy {
 
   decide(request: CorsRequest): CorsDecision {
     const { origin } = request;
-    if (origin === undefined || origin === '') return { kind: 'same-origin' };
+    if (origin === undefined || origin === '') return SAME_ORIGIN;
+    const answer = (this.isPreflight(request) ? this.preflightAnswers : this.allowedAnswers).get(
+      origin,
+    );
+    if (answer) return answer;
     if (!this.isAllowed(origin)) {
       if (!this.isPreflight(request) && this.isSameOrigin(origin, request.host)) {
-        return { kind: 'same-origin' };
+        return SAME_ORIGIN;
       }
       return { kind: 'refused', origin };
     }

@@ -11,12 +11,12 @@ describe('MemoryAuthFailureStore', () => {
     const time = clock();
     const store = new MemoryAuthFailureStore(100, time.now);
 
-    expect(await store.peek('10.0.0.1')).toBeUndefined();
+    expect(store.peek('10.0.0.1')).toBeUndefined();
     expect(await store.hit('10.0.0.1', 60_000)).toEqual({ count: 1, resetInMs: 60_000 });
     time.advance(20_000);
     expect(await store.hit('10.0.0.1', 60_000)).toEqual({ count: 2, resetInMs: 40_000 });
-    expect(await store.peek('10.0.0.1')).toEqual({ count: 2, resetInMs: 40_000 });
-    expect(await store.peek('10.0.0.2')).toBeUndefined();
+    expect(store.peek('10.0.0.1')).toEqual({ count: 2, resetInMs: 40_000 });
+    expect(store.peek('10.0.0.2')).toBeUndefined();
   });
 
   it('forgets a window once it has closed', async () => {
@@ -27,7 +27,7 @@ describe('MemoryAuthFailureStore', () => {
 
     time.advance(1_000);
 
-    expect(await store.peek('10.0.0.1')).toBeUndefined();
+    expect(store.peek('10.0.0.1')).toBeUndefined();
     expect(await store.hit('10.0.0.1', 1_000)).toEqual({ count: 1, resetInMs: 1_000 });
   });
 
@@ -41,12 +41,12 @@ describe('MemoryAuthFailureStore', () => {
 
     await store.hit('c', 60_000); // room made by dropping the expired window
     expect(store.size).toBe(3);
-    expect(await store.peek('a')).toMatchObject({ count: 1 });
+    expect(store.peek('a')).toMatchObject({ count: 1 });
 
     await store.hit('d', 60_000); // full of live windows: the oldest, a, goes
     expect(store.size).toBe(3);
-    expect(await store.peek('a')).toBeUndefined();
-    expect(await store.peek('d')).toMatchObject({ count: 1 });
+    expect(store.peek('a')).toBeUndefined();
+    expect(store.peek('d')).toMatchObject({ count: 1 });
 
     for (let i = 0; i < 1_000; i += 1) await store.hit(`flood-${i}`, 60_000);
     expect(store.size).toBe(3);

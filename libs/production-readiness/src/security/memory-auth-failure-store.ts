@@ -25,8 +25,12 @@ export class MemoryAuthFailureStore extends AuthFailureStore {
     return Promise.resolve(this.hitNow(key, windowMs));
   }
 
-  peek(key: string): Promise<FailureWindow | undefined> {
-    return Promise.resolve(this.peekNow(key));
+  override mayHaveFailures(): boolean {
+    return this.entries.size > 0;
+  }
+
+  peek(key: string): FailureWindow | undefined {
+    return this.peekNow(key);
   }
 
   /** The synchronous form of hit(), for the Redis store's fallback. */

@@ -36,14 +36,6 @@ interface Cleanup {
   timeoutMs: number;
 }
 
-/** An HTTP request in flight, as the shutdown reports it when it overruns. */
-interface TrackedRequest {
-  method: string;
-  path: string;
-  startedAt: number;
-  response: ServerResponse;
-}
-
 const LIFECYCLE_HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'];
 
 const DEVELOPMENT_ENVIRONMENTS = new Set(['development', 'dev', 'local', 'test']);
@@ -78,7 +70,7 @@ export class GracefulShutdown implements OnApplicationBootstrap, OnApplicationSh
   private readonly cleanupTimeoutMs: number;
   private readonly exitProcess: boolean;
   private readonly cleanups: Cleanup[] = [];
-  private readonly requests = new InFlight<TrackedRequest>();
+  private readonly requests = new InFlight<ServerResponse>();
   private readonly hooks = new InFlight<string>();
   private app?: INestApplication;
   private running?: Promise<ShutdownOutcome>;
@@ -157,15 +149,15 @@ export class GracefulShutdown implements OnApplicationBootstrap, OnApplicationSh
   attach(app: INestApplication): void {
     this.app = app;
     const server = app.getHttpServer() as Server;
-    server.on('request', (request, response) => {
-      const tracked: TrackedRequest = {
-        method: request.method ?? 'GET',
-        path: (request.url ?? '/').split('?', 1)[0],
-        startedAt: performance.now(),
-        response,
-      };
-      this.requests.add(tracked);
-      response.once('close', () => this.requests.delete(tracked));
+    // One shared listener, the response itself as the entry: nothing is
+    // allocated per request for the tracking.
+    const requests = this.requests;
+    function untrack(this: ServerResponse) {
+      requests.delete(this);
+    }
+    server.on('request', (_request, response: ServerResponse) => {
+      requests.add(response);
+      response.once('close', untrack);
       if (this.draining && !response.headersSent) response.setHeader('connection', 'close');
     });
     // Nest's close() closes the listener again; by then it is closed already.
@@ -274,7 +266,7 @@ export class GracefulShutdown implements OnApplicationBootstrap, OnApplicationSh
     this.draining = true;
     const server = this.app?.getHttpServer() as Server | undefined;
     if (!server) return;
-    for (const { response } of this.requests.values()) {
+    for (const response of this.requests.values()) {
       if (!response.headersSent) response.setHeader('connection', 'close');
     }
     // net.Server's close only stops listening; http.Server's (Node 19+) also
@@ -341,16 +333,13 @@ export class GracefulShutdown implements OnApplicationBootstrap, OnApplicationSh
   private failed(startedAt: number, reason: string, error: unknown): ShutdownOutcome {
     const durationMs = Math.round(performance.now() - startedAt);
     if (error instanceof BudgetExceeded) {
-      const now = performance.now();
       this.logger.error({
         message: `Shutdown budget of ${this.timeoutMs} ms ran out during "${this.phase}"; exiting with what is still pending`,
         phase: this.phase,
         durationMs,
         pendingRequests: this.requests
           .values()
-          .map(
-            ({ method, path, startedAt: at }) => `${method} ${path} (${Math.round(now - at)} ms)`,
-          ),
+          .map(({ req }) => `${req.method ?? 'GET'} ${(req.url ?? '/').split('?', 1)[0]}`),
         pendingHandlers: this.handlers.values(),
         pendingHooks: this.hooks.values(),
       });

@@ -95,6 +95,8 @@ export async function spawnEssayService(
     env?: Record<string, string | undefined>;
     /** The script to run instead of the built main (a fixture on the built app). */
     main?: string;
+    /** Node's own options before the script, such as `--import <module>`. */
+    nodeArgs?: string[];
   } = {},
 ): Promise<EssayServiceProcess> {
   const port = await freePort();
@@ -105,7 +107,7 @@ export async function spawnEssayService(
   }
   for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete env[name];
 
-  const child = spawn(process.execPath, [options.main ?? BUILT_MAIN], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main ?? BUILT_MAIN], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,11 +3,14 @@ import { BaseServiceConfig } from './config/base-service.config.js';
 import { ServiceConfigModule } from './config/service-config.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HttpClientModule } from './http-client/http-client.module.js';
 import { DEFAULT_HEALTH_PATHS } from './health/health.options.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { ReadinessReportModule } from './readiness-report/readiness-report.module.js';
+import { ResilienceModule } from './resilience/resilience.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { SecurityModule } from './security/security.module.js';
 import {
@@ -84,6 +87,15 @@ export const {
             ...fromRoot,
             useFactory: ({ shutdown }: ProductionReadinessOptions) => shutdown ?? {},
           }),
+          ResilienceModule.forRootAsync({
+            ...fromRoot,
+            useFactory: ({ resilience }: ProductionReadinessOptions) => resilience ?? {},
+          }),
+          HttpClientModule.forRootAsync({
+            ...fromRoot,
+            useFactory: ({ httpClient }: ProductionReadinessOptions) => httpClient ?? {},
+          }),
+          ReadinessReportModule,
         ],
         exports: [
           PRODUCTION_READINESS_OPTIONS,
@@ -96,6 +108,9 @@ export const {
           HealthModule,
           SecurityModule,
           ShutdownModule,
+          ResilienceModule,
+          HttpClientModule,
+          ReadinessReportModule,
         ],
       };
     },

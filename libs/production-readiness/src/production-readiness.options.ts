@@ -1,9 +1,11 @@
 import type { ServiceConfigClass } from './config/base-service.config.js';
 import type { ErrorsOptions } from './errors/errors.options.js';
 import type { HealthOptions, HealthPaths } from './health/health.options.js';
+import type { HttpClientOptions } from './http-client/http-client.options.js';
 import type { LoggingOptions } from './logging/logging.options.js';
 import type { MetricsOptions } from './metrics/metrics.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
+import type { ResilienceOptions } from './resilience/resilience.options.js';
 import type { SecurityOptions } from './security/security.options.js';
 import type { ShutdownOptions } from './shutdown/shutdown.options.js';
 
@@ -37,6 +39,10 @@ export interface ProductionReadinessOptions {
   security?: SecurityOptions;
   /** Graceful shutdown: signals, cleanup timeout (budgets are SHUTDOWN_*_MS settings). @default {} */
   shutdown?: ShutdownOptions;
+  /** Named resilience policies (timeouts, retries, circuit breakers, bulkheads) per dependency. @default {} */
+  resilience?: ResilienceOptions;
+  /** The outbound HTTP client: pool settings and the policy of each origin. @default {} */
+  httpClient?: HttpClientOptions;
 }
 
 /** Options fixed when the module is declared, because they decide its providers. */

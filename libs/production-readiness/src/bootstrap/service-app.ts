@@ -18,6 +18,8 @@ import type { ServerLimitsOptions } from '../security/server-limits.js';
 import { HttpMetrics } from '../metrics/http-metrics.js';
 import { GracefulShutdown } from '../shutdown/graceful-shutdown.service.js';
 import { installShutdownGate } from '../shutdown/install-shutdown-gate.js';
+import { NestHandlerSpanInterceptor } from '../tracing/nest-handler-span.interceptor.js';
+import { tracingState } from '../tracing/tracing-state.js';
 
 /**
  * Options of createServiceApp() and bootstrapService(), with the HTTP
@@ -54,6 +56,29 @@ function startupTimeoutFromEnv(): number {
 }
 
 const logger = new Logger('ServiceApp');
+
+let isTracingReported = false;
+
+// Says once per process whether spans are exported, and why not: the tracing
+// entry runs before any logger exists. An endpoint set without the entry is
+// the mistake worth a warning.
+function reportTracing(config: BaseServiceConfig): void {
+  if (isTracingReported) return;
+  isTracingReported = true;
+  const state = tracingState();
+  if (state) {
+    logger.log({ message: state.description, tracing: state.isActive });
+  } else if (
+    config.TRACING_ENABLED &&
+    (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+  ) {
+    logger.warn(
+      'Tracing is off: an OTLP endpoint is set but tracing was never started; add ' +
+        "`import 'nestjs-production-readiness/tracing';` as the first line of main.ts " +
+        '(or run node with `--import nestjs-production-readiness/tracing`).',
+    );
+  }
+}
 
 function optional<T>(app: INestApplication, token: Type<T> | string): T | undefined {
   try {
@@ -142,6 +167,13 @@ export async function createServiceApp(
 
   const config = app.get(BaseServiceConfig);
   logger.log({ message: 'Configuration loaded', settings: redactSettings(config) });
+  reportTracing(config);
+  const tracing = tracingState();
+  if (tracing?.isActive) {
+    app.useGlobalInterceptors(new NestHandlerSpanInterceptor());
+    // After the in-flight requests and message handlers, whose spans it exports.
+    shutdown?.registerCleanup('tracing', () => tracing.shutdown());
+  }
 
   const bus = optional(app, MessageBus);
   if (bus?.isEnabled) {

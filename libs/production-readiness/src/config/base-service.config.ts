@@ -91,6 +91,24 @@ export class BaseServiceConfig {
   @Min(0, { message: 'must be an integer of at least 0' })
   DATABASE_MAX_OVERFLOW = 20;
 
+  /**
+   * How long a query waits for a pool connection (opening one included) before
+   * failing, in milliseconds: node-postgres waits forever by default. @default 5000
+   */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 1 or more' })
+  @Min(1, { message: 'must be an integer number of milliseconds, 1 or more' })
+  DATABASE_ACQUIRE_TIMEOUT_MS = 5_000;
+
+  /**
+   * The longest one SQL statement may run, in milliseconds (PostgreSQL's
+   * statement_timeout); 0 for no limit. @default 30000
+   */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
+  @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
+  DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
+
   /** Kafka brokers as `host:port,host:port`. Required. */
   @IsHostPortList()
   @IsNotEmpty()
@@ -129,6 +147,15 @@ export class BaseServiceConfig {
   @IsInt({ message: 'must be an integer of at least 1' })
   @Min(1, { message: 'must be an integer of at least 1' })
   REDIS_POOL_SIZE = 10;
+
+  /**
+   * How long one Redis command may take before it fails, in milliseconds:
+   * ioredis has no command timeout by default. @default 2000
+   */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 1 or more' })
+  @Min(1, { message: 'must be an integer number of milliseconds, 1 or more' })
+  REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
   /** DEBUG, INFO, WARNING, ERROR or CRITICAL, any case. @default 'INFO' */
   @ToUpperCase()
@@ -205,6 +232,17 @@ export class BaseServiceConfig {
   @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
   @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
   SHUTDOWN_GRACE_PERIOD_MS = 30_000;
+
+  /**
+   * Refuse to start (exit 1) when the production-readiness report logged at
+   * startup finds a risk: no API keys, a shutdown budget beyond the grace
+   * period, a pool above the database's connection limit, a dependency
+   * without a timeout, a heap limit above the container's memory. Off, the
+   * risks are only warnings. @default false
+   */
+  @ToBoolean()
+  @IsBoolean({ message: BOOLEAN_MESSAGE })
+  STRICT_READINESS = false;
 }
 
 /**

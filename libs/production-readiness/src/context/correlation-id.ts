@@ -33,13 +33,17 @@ function first(value: HeaderValue): string | undefined {
 /**
  * The correlation id of an incoming request or message: `X-Correlation-ID`,
  * else `X-Request-ID`, else the trace id of `traceparent`, each only when it
- * is a safe token; otherwise a new UUID. Header names are lower case, as Node
- * gives them.
+ * is a safe token; else `traceId`, the trace id of the request's span when it
+ * is traced; otherwise a new UUID. Header names are lower case, as Node gives
+ * them.
  */
-export function correlationIdFrom(headers: Readonly<Record<string, HeaderValue>>): string {
+export function correlationIdFrom(
+  headers: Readonly<Record<string, HeaderValue>>,
+  traceId?: string,
+): string {
   const explicit = first(headers[CORRELATION_ID_HEADER]);
   if (isSafeCorrelationId(explicit)) return explicit;
   const requestId = first(headers[REQUEST_ID_HEADER]);
   if (isSafeCorrelationId(requestId)) return requestId;
-  return traceIdOf(first(headers[TRACEPARENT_HEADER])) ?? randomUUID();
+  return traceIdOf(first(headers[TRACEPARENT_HEADER])) ?? traceId ?? randomUUID();
 }

@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { CORRELATION_ID_HEADER, correlationIdFrom } from './correlation-id.js';
+import { trace } from '@opentelemetry/api';
+import {
+  activeSpanContext,
+  isSampled,
+  isTracingActive,
+  traceparentOf,
+} from '../tracing/tracing-state.js';
+import { CORRELATION_ID_HEADER, correlationIdFrom, TRACEPARENT_HEADER } from './correlation-id.js';
 import { RequestContext } from './request-context.js';
 
 /** What is known of a request once its response has been sent. */
@@ -13,6 +20,8 @@ export interface FinishedRequest {
   statusCode: number;
   durationMs: number;
   correlationId: string;
+  /** The trace id, when tracing is on and the request's trace is sampled (exported). */
+  traceId?: string;
 }
 
 export interface HttpRequestContextOptions {
@@ -37,7 +46,7 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-function begin(
+function beginUntraced(
   request: ContextualRequest,
   response: ServerResponse,
   routeOf: () => string | undefined,
@@ -61,6 +70,46 @@ function begin(
       }),
     );
   }
+  return correlationId;
+}
+
+// With tracing on, node:http's instrumentation has started the request's
+// server span before the adapter runs: its trace id becomes the correlation
+// id unless the client sent one, the response carries its `traceparent`, and
+// the span is named by the route template once routing is known.
+function beginTraced(
+  request: ContextualRequest,
+  response: ServerResponse,
+  routeOf: () => string | undefined,
+  options: HttpRequestContextOptions,
+): string {
+  const span = trace.getActiveSpan();
+  const spanContext = activeSpanContext();
+  const correlationId = correlationIdFrom(request.headers, spanContext?.traceId);
+  request[CORRELATION_ID_KEY] = correlationId;
+  response.setHeader(CORRELATION_ID_HEADER, correlationId);
+  if (spanContext) response.setHeader(TRACEPARENT_HEADER, traceparentOf(spanContext));
+  const traceId = spanContext && isSampled(spanContext) ? spanContext.traceId : undefined;
+  const { onFinish } = options;
+  const startedAt = performance.now();
+  response.on('finish', () => {
+    const method = request.method ?? 'GET';
+    const route = routeOf();
+    // The server span ends on 'close', after this: the name is still ours to set.
+    if (route !== undefined && span?.isRecording()) {
+      span.updateName(`${method} ${route}`);
+      span.setAttribute('http.route', route);
+    }
+    onFinish?.({
+      method,
+      route,
+      path: pathOf(request.url),
+      statusCode: response.statusCode,
+      durationMs: performance.now() - startedAt,
+      correlationId,
+      traceId,
+    });
+  });
   return correlationId;
 }
 
@@ -96,6 +145,8 @@ export function installHttpRequestContext(
   options: HttpRequestContextOptions = {},
 ): void {
   const adapter = app.getHttpAdapter();
+  // Chosen once: with tracing off, requests take the path they always took.
+  const begin = isTracingActive() ? beginTraced : beginUntraced;
   if (adapter.getType() === 'fastify') {
     const fastify = adapter.getInstance() as FastifyLikeInstance;
     fastify.addHook('onRequest', (request, reply, done) => {

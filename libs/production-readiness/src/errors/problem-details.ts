@@ -11,6 +11,8 @@ export interface ProblemDetails {
   instance: string;
   code: string;
   correlationId: string;
+  /** The trace id of the request or message, present only when it is traced. */
+  traceId?: string;
   errors?: FieldError[];
 }
 
@@ -23,7 +25,7 @@ export function problemTypeFor(code: string, typeBaseUri: string): string {
 /** Builds the problem object for a classified error. */
 export function toProblem(
   classified: ClassifiedError,
-  context: { instance: string; correlationId: string; typeBaseUri: string },
+  context: { instance: string; correlationId: string; typeBaseUri: string; traceId?: string },
 ): ProblemDetails {
   const problem: ProblemDetails = {
     type: problemTypeFor(classified.code, context.typeBaseUri),
@@ -34,6 +36,7 @@ export function toProblem(
     code: classified.code,
     correlationId: context.correlationId,
   };
+  if (context.traceId !== undefined) problem.traceId = context.traceId;
   if (classified.errors) problem.errors = classified.errors;
   return problem;
 }

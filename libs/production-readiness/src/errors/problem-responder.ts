@@ -4,6 +4,7 @@ import { correlationIdFrom } from '../context/correlation-id.js';
 import { correlationIdOfRequest } from '../context/http-request-context.js';
 import { RequestContext } from '../context/request-context.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { activeTraceId, isTracingActive } from '../tracing/tracing-state.js';
 import { classifyError, type ClassifiedError } from './classify-error.js';
 import { ErrorCode } from './error-code.js';
 import { ERRORS_OPTIONS } from './errors.module-definition.js';
@@ -49,6 +50,10 @@ function isRouteNotFound(error: unknown): boolean {
 export class ProblemResponder {
   private readonly logger = new Logger('Errors');
   private readonly options: ResolvedErrorsOptions;
+  // Read once: with tracing off, no problem looks for a span.
+  private readonly traceIdOf: () => string | undefined = isTracingActive()
+    ? activeTraceId
+    : () => undefined;
 
   private readonly errorsByCode?: Counter<'code'>;
   private readonly unexpectedByType?: Counter<'type'>;
@@ -90,6 +95,7 @@ export class ProblemResponder {
       instance: path,
       correlationId,
       typeBaseUri: this.options.typeBaseUri,
+      traceId: this.traceIdOf(),
     });
     return { problem, headers };
   }
@@ -103,6 +109,7 @@ export class ProblemResponder {
       instance: pattern,
       correlationId,
       typeBaseUri: this.options.typeBaseUri,
+      traceId: this.traceIdOf(),
     });
   }
 

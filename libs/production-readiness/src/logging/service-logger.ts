@@ -2,6 +2,7 @@ import { Inject, Injectable, type LoggerService, type OnApplicationShutdown } fr
 import { pino, type Level, type Logger as PinoLogger } from 'pino';
 import { BaseServiceConfig, type LogLevel } from '../config/base-service.config.js';
 import { RequestContext } from '../context/request-context.js';
+import { activeSpanContext, isTracingActive } from '../tracing/tracing-state.js';
 import type { FinishedRequest } from '../context/http-request-context.js';
 import { LOGGING_OPTIONS } from './logging.module-definition.js';
 import {
@@ -23,6 +24,20 @@ export const PINO_LEVELS: Record<LogLevel, Level> = {
 const NO_CONTEXT = Object.freeze({});
 // Marks the access line; a symbol, so pino never writes it.
 const ACCESS_LINE = Symbol('accessLine');
+
+function untracedMixin(): object {
+  const correlationId = RequestContext.correlationId;
+  return correlationId === undefined ? NO_CONTEXT : { correlationId };
+}
+
+// Chosen when the logger is built: only a traced process reads the span.
+function tracedMixin(): object {
+  const correlationId = RequestContext.correlationId;
+  const spanContext = activeSpanContext();
+  if (!spanContext) return correlationId === undefined ? NO_CONTEXT : { correlationId };
+  const { traceId, spanId } = spanContext;
+  return correlationId === undefined ? { traceId, spanId } : { correlationId, traceId, spanId };
+}
 
 let lastTimestampMs = 0;
 let lastTimestamp = '';
@@ -73,10 +88,7 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
           log: (object) =>
             (ACCESS_LINE in object ? object : redact(object)) as Record<string, unknown>,
         },
-        mixin: () => {
-          const correlationId = RequestContext.correlationId;
-          return correlationId === undefined ? NO_CONTEXT : { correlationId };
-        },
+        mixin: isTracingActive() ? tracedMixin : untracedMixin,
         // pino's default strategy writes into the mixin's object; the shared
         // empty one must stay untouched, and the line's own fields win.
         mixinMergeStrategy: (line: object, mixed: object) =>

@@ -8,6 +8,8 @@ import { lastValueFrom } from 'rxjs';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
 import { RequestContext } from '../context/request-context.js';
+import { tracePublish } from '../tracing/message-tracing.js';
+import { isTracingActive } from '../tracing/tracing-state.js';
 import { withHeaders } from './message-headers.js';
 import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 import { resolveMessagingOptions, type MessagingOptions } from './messaging.options.js';
@@ -29,6 +31,7 @@ export class MessageBus implements OnApplicationShutdown {
   private client?: ClientProxy;
   private connected?: Promise<unknown>;
   readonly isEnabled: boolean;
+  private readonly isTraced = isTracingActive();
 
   constructor(config: BaseServiceConfig, @Inject(MESSAGING_OPTIONS) options: MessagingOptions) {
     const resolved = resolveMessagingOptions(options);
@@ -48,7 +51,8 @@ export class MessageBus implements OnApplicationShutdown {
 
   /**
    * Publishes an event; resolves once the broker has taken it. The current
-   * correlation id travels in the message's headers.
+   * correlation id travels in the message's headers; when tracing is on, so
+   * does the `traceparent` of a producer span `publish <pattern>`.
    */
   async publish(pattern: string, data: unknown): Promise<void> {
     if (!this.isEnabled) {
@@ -56,6 +60,15 @@ export class MessageBus implements OnApplicationShutdown {
     }
     await this.connect();
     const correlationId = RequestContext.correlationId;
+    if (this.isTraced) {
+      const headers: Record<string, string> = correlationId
+        ? { [CORRELATION_ID_HEADER]: correlationId }
+        : {};
+      return tracePublish(this.kind, pattern, headers, async (traced) => {
+        const message = await withHeaders(this.kind, data, traced);
+        await lastValueFrom(this.publisher().emit(pattern, message), { defaultValue: undefined });
+      });
+    }
     const message = correlationId
       ? await withHeaders(this.kind, data, { [CORRELATION_ID_HEADER]: correlationId })
       : data;

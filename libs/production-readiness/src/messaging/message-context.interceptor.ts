@@ -6,11 +6,14 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants.js';
+import { context as otelContext, type TextMapGetter } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 import { CORRELATION_ID_HEADER, isSafeCorrelationId } from '../context/correlation-id.js';
 import { RequestContext } from '../context/request-context.js';
 import { MessageMetrics } from '../metrics/message-metrics.js';
 import { MessageHandlersInFlight } from '../shutdown/message-handlers-in-flight.js';
+import { failSpan, startConsumeSpan } from '../tracing/message-tracing.js';
+import { isTracingActive } from '../tracing/tracing-state.js';
 import { messageHeader } from './message-headers.js';
 
 // The transport label from the RPC context's class, as the message bus names them.
@@ -40,11 +43,20 @@ function patternOf(handler: object): string {
   return pattern;
 }
 
+// Reads the trace context (`traceparent`, `tracestate`, `baggage`) from any transport's headers.
+const HEADER_GETTER: TextMapGetter<unknown> = {
+  get: (rpcContext, name) => messageHeader(rpcContext, name),
+  keys: () => [],
+};
+
 /**
  * Runs every `@nestjs/microservices` handler inside a RequestContext whose
  * correlation id comes from the message's headers (minted when absent or
  * unsafe), so the handler's logs and errors carry the publisher's id; and
- * records the handler's outcome and duration in the message metrics.
+ * records the handler's outcome and duration in the message metrics. With
+ * tracing on, the handler runs in a consumer span `process <pattern>`, the
+ * child of the publisher's span, and a message without a correlation id takes
+ * the trace id as its id.
  */
 @Injectable()
 export class MessageContextInterceptor implements NestInterceptor {
@@ -52,6 +64,8 @@ export class MessageContextInterceptor implements NestInterceptor {
     @Optional() private readonly metrics?: MessageMetrics,
     @Optional() private readonly inFlight?: MessageHandlersInFlight,
   ) {}
+
+  private readonly isTraced = isTracingActive();
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'rpc') return next.handle();
@@ -70,25 +84,45 @@ export class MessageContextInterceptor implements NestInterceptor {
       : undefined;
     // Subscribing inside run() is what puts the handler (invoked on
     // subscription) and everything it awaits into the context.
-    const { inFlight } = this;
+    const { inFlight, isTraced } = this;
     return new Observable((subscriber) => {
       // Counted until it ends, so the shutdown waits for it before closing pools.
       const done = inFlight?.begin(patternOf(context.getHandler()));
-      const subscription = RequestContext.run({ correlationId }, () =>
-        next.handle().subscribe({
-          next: (value) => subscriber.next(value),
-          error: (error: unknown) => {
-            record?.('error');
-            subscriber.error(error);
-          },
-          complete: () => {
-            record?.('success');
-            subscriber.complete();
-          },
-        }),
-      );
+      const traced = isTraced
+        ? startConsumeSpan(
+            transportOf(rpcContext as object | null),
+            patternOf(context.getHandler()),
+            rpcContext,
+            HEADER_GETTER,
+          )
+        : undefined;
+      const span = traced?.span;
+      let isSpanEnded = false;
+      const endSpan = () => {
+        if (span && !isSpanEnded) span.end();
+        isSpanEnded = true;
+      };
+      const run = () =>
+        RequestContext.run({ correlationId: correlationId ?? span?.spanContext().traceId }, () =>
+          next.handle().subscribe({
+            next: (value) => subscriber.next(value),
+            error: (error: unknown) => {
+              record?.('error');
+              if (span) failSpan(span, error);
+              endSpan();
+              subscriber.error(error);
+            },
+            complete: () => {
+              record?.('success');
+              endSpan();
+              subscriber.complete();
+            },
+          }),
+        );
+      const subscription = traced ? otelContext.with(traced.context, run) : run();
       return () => {
         subscription.unsubscribe();
+        endSpan();
         done?.();
       };
     });

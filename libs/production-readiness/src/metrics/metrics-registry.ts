@@ -82,9 +82,22 @@ export class MetricsRegistry {
     return this.existing(config.name, () => this.capped(new Gauge(config), config.name));
   }
 
-  /** A histogram, created once; its label values are capped. */
+  /**
+   * A histogram, created once; its label values are capped. With
+   * `enableExemplars`, its buckets keep the last exemplar each (shown only in
+   * the OpenMetrics exposition).
+   */
   histogram<L extends string>(config: HistogramConfiguration<L>): Histogram<L> {
-    return this.existing(config.name, () => this.capped(new Histogram(config), config.name));
+    return this.existing(config.name, () => {
+      if (!config.enableExemplars) return this.capped(new Histogram(config), config.name);
+      // prom-client refuses exemplars on a registry typed for the text format;
+      // our renderer writes them only in OpenMetrics whatever the registry's
+      // type, so the metric is registered after the check instead of retyping
+      // the shared default registry.
+      const histogram = new Histogram({ ...config, registers: [] });
+      this.registry.registerMetric(histogram);
+      return this.capped(histogram, config.name);
+    });
   }
 
   /**

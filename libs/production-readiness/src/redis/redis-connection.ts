@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { RequestContext } from '../context/request-context.js';
 
-/** How long one Redis command may take before it fails, in milliseconds. */
+/** How long one Redis command may take before it fails, in ms, unless REDIS_COMMAND_TIMEOUT_MS says otherwise. */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
 /**
@@ -27,7 +27,7 @@ export class RedisConnection implements OnApplicationShutdown {
           lazyConnect: false,
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
-          commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+          commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS ?? REDIS_COMMAND_TIMEOUT_MS,
           connectTimeout: 5_000,
           retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
         }),

@@ -6,7 +6,6 @@ import {
   Logger,
   Optional,
   type INestApplication,
-  type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
@@ -64,7 +63,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * hooks but flips readiness late, drains nothing and has no deadline.
  */
 @Injectable()
-export class GracefulShutdown implements OnApplicationBootstrap, OnApplicationShutdown {
+export class GracefulShutdown implements OnApplicationShutdown {
   private readonly logger = new Logger('Shutdown');
   private readonly signals: NodeJS.Signals[];
   private readonly cleanupTimeoutMs: number;
@@ -79,7 +78,13 @@ export class GracefulShutdown implements OnApplicationBootstrap, OnApplicationSh
   private refusing = false;
   private signalListener?: (signal: NodeJS.Signals) => void;
 
+  /**
+   * The drain delay, in ms: SHUTDOWN_DRAIN_DELAY_MS, else 0 in development and
+   * 5000 elsewhere. The startup report checks it, with timeoutMs, against the
+   * grace period (SHUTDOWN_GRACE_PERIOD_MS).
+   */
   readonly drainDelayMs: number;
+  /** The budget after the drain delay, in ms (SHUTDOWN_TIMEOUT_MS). */
   readonly timeoutMs: number;
 
   constructor(
@@ -114,19 +119,6 @@ export class GracefulShutdown implements OnApplicationBootstrap, OnApplicationSh
   /** True from the first signal (or shutdown() call). */
   get isShuttingDown(): boolean {
     return this.running !== undefined;
-  }
-
-  onApplicationBootstrap(): void {
-    const needed = this.drainDelayMs + this.timeoutMs;
-    const grace = this.config.SHUTDOWN_GRACE_PERIOD_MS;
-    if (needed > grace) {
-      this.logger.warn(
-        `The shutdown may be killed before it ends: drain delay ${this.drainDelayMs} ms + ` +
-          `SHUTDOWN_TIMEOUT_MS ${this.timeoutMs} ms = ${needed} ms, above the grace period ` +
-          `SHUTDOWN_GRACE_PERIOD_MS ${grace} ms. Raise terminationGracePeriodSeconds ` +
-          `(and SHUTDOWN_GRACE_PERIOD_MS) or lower the budgets.`,
-      );
-    }
   }
 
   /** An app closed without this sequence (tests, embedding) lets go of the signals. */

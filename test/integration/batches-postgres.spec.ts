@@ -111,14 +111,17 @@ describe('batches on PostgreSQL', () => {
     await Promise.all(running.splice(0).map((service) => service.close()));
     const dataSource = await connect();
     try {
+      // The grammar-check and idempotency-key migration came after this one.
+      await dataSource.undoLastMigration();
       await dataSource.undoLastMigration();
       const tables = await database.query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_name = 'batches'",
+        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('batches', 'idempotency_keys')",
       );
       expect(tables).toEqual([]);
 
       expect((await dataSource.runMigrations()).map(({ name }) => name)).toEqual([
         'CreateBatches1795737600000',
+        'AddGrammarCheckAndIdempotencyKeys1796083200000',
       ]);
     } finally {
       await dataSource.destroy();

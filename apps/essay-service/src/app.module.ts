@@ -3,11 +3,32 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   ProductionReadinessModule,
   type ProductionReadinessOptions,
+  type ResiliencePolicyOptions,
 } from 'nestjs-production-readiness';
 import { BatchesModule } from './batches/batches.module.js';
 import { databaseOptionsFor } from './database/database.options.js';
 import { EssayServiceConfig } from './essay-service.config.js';
 import { EssaysModule } from './essays/essays.module.js';
+import { LANGUAGE_TOOL_POLICY } from './essays/grammar/grammar-checker.service.js';
+
+/**
+ * The LanguageTool calls: a grammar check may wait 5 s in all, 2 s per
+ * attempt, 3 attempts; the breaker opens when half of the last 20 calls (at
+ * least 5) failed, and lets 2 trial calls through after 15 s.
+ */
+export const LANGUAGE_TOOL_RESILIENCE: ResiliencePolicyOptions = {
+  timeoutMs: 5_000,
+  attemptTimeoutMs: 2_000,
+  retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 1_000 },
+  circuitBreaker: {
+    failureRateThreshold: 0.5,
+    windowSize: 20,
+    minimumCalls: 5,
+    openDurationMs: 15_000,
+    halfOpenCalls: 2,
+  },
+  bulkhead: { maxConcurrent: 8, maxQueue: 32 },
+};
 
 /**
  * The essay service with its production-readiness options, which tests and
@@ -22,6 +43,7 @@ export class EssayServiceModule {
         ProductionReadinessModule.forRoot({
           config: EssayServiceConfig,
           messaging: true,
+          resilience: { policies: { [LANGUAGE_TOOL_POLICY]: LANGUAGE_TOOL_RESILIENCE } },
           ...options,
         }),
         TypeOrmModule.forRootAsync({

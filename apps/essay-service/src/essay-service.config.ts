@@ -1,4 +1,4 @@
-import { IsInt, Min } from 'class-validator';
+import { IsInt, IsOptional, Min } from 'class-validator';
 import {
   BaseServiceConfig,
   IsServiceUrl,
@@ -50,4 +50,23 @@ export class EssayServiceConfig extends optionalSettings(
   @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
   @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
   ESSAY_ANALYSIS_DELAY_MS = 0;
+
+  /**
+   * A LanguageTool-compatible server (`http://languagetool:8010`): when set,
+   * processing counts each essay's grammar issues through it (POST /v2/check).
+   * Optional: without it, or while it fails, essays are processed without.
+   */
+  @IsOptional()
+  @IsServiceUrl(['http', 'https'])
+  LANGUAGE_TOOL_URL?: string;
+
+  /**
+   * How long an `Idempotency-Key` of POST /essays is remembered, in
+   * milliseconds: a retry with the same key and body within it gets the
+   * first answer. @default 86400000 (24 hours)
+   */
+  @ToInteger()
+  @IsInt({ message: 'must be an integer number of milliseconds, 1000 or more' })
+  @Min(1000, { message: 'must be an integer number of milliseconds, 1000 or more' })
+  IDEMPOTENCY_KEY_TTL_MS = 86_400_000;
 }

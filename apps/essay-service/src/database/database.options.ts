@@ -1,10 +1,12 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Batch } from '../batches/batch.entity.js';
 import { Essay } from '../essays/essay.entity.js';
+import { IdempotencyKey } from '../essays/idempotency/idempotency-key.entity.js';
 import { atomicFileWriter } from './atomic-file-writer.js';
 import { CreateEssays1732636800000 } from './migrations/1732636800000-create-essays.js';
 import { AddEssayCorrelationId1764201600000 } from './migrations/1764201600000-add-essay-correlation-id.js';
 import { CreateBatches1795737600000 } from './migrations/1795737600000-create-batches.js';
+import { AddGrammarCheckAndIdempotencyKeys1796083200000 } from './migrations/1796083200000-add-grammar-check-and-idempotency-keys.js';
 
 const IN_MEMORY = ':memory:';
 
@@ -18,6 +20,10 @@ interface DatabaseSettings {
   DATABASE_URL: string;
   DATABASE_POOL_SIZE: number;
   DATABASE_MAX_OVERFLOW: number;
+  /** @default 5000 */
+  DATABASE_ACQUIRE_TIMEOUT_MS?: number;
+  /** 0 for none. @default 30000 */
+  DATABASE_STATEMENT_TIMEOUT_MS?: number;
 }
 
 /**
@@ -27,11 +33,12 @@ interface DatabaseSettings {
  */
 export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptions {
   const common = {
-    entities: [Essay, Batch],
+    entities: [Essay, Batch, IdempotencyKey],
     migrations: [
       CreateEssays1732636800000,
       AddEssayCorrelationId1764201600000,
       CreateBatches1795737600000,
+      AddGrammarCheckAndIdempotencyKeys1796083200000,
     ],
     migrationsRun: true,
     synchronize: false,
@@ -59,7 +66,9 @@ export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptio
     extra: {
       min: config.DATABASE_POOL_SIZE,
       // node-postgres waits forever for a free connection by default.
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: config.DATABASE_ACQUIRE_TIMEOUT_MS ?? 5_000,
+      // Sent by node-postgres as the session's statement_timeout: no query runs unbounded.
+      statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
       idleTimeoutMillis: 30_000,
     },
     retryAttempts: 3,

@@ -2,6 +2,8 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 export type EssayStatus = 'pending' | 'processed' | 'failed';
 
+export type GrammarCheckStatus = 'checked' | 'unavailable' | 'disabled';
+
 /**
  * An essay as stored: accepted as `pending`, `processed` once analysed, or
  * `failed` when its analysis threw (the same text would fail again).
@@ -49,4 +51,16 @@ export class Essay {
 
   @Column({ name: 'processed_at', type: Date, nullable: true })
   processedAt!: Date | null;
+
+  /**
+   * The grammar check of its processing: `checked`, `unavailable` (the
+   * checker failed or its circuit was open: processed without it) or
+   * `disabled` (no LANGUAGE_TOOL_URL); null while pending.
+   */
+  @Column({ name: 'grammar_check', type: 'varchar', length: 16, nullable: true })
+  grammarCheck!: GrammarCheckStatus | null;
+
+  /** Grammar issues the checker found, when it was `checked`. */
+  @Column({ name: 'grammar_issues', type: 'integer', nullable: true })
+  grammarIssues!: number | null;
 }

@@ -9,8 +9,8 @@ type Histogram = ReturnType<MetricsRegistry['histogram']>;
 /** The timed phases of EssaysService.process, besides `total`. */
 export type ProcessingPhase = 'load' | 'analyze' | 'store';
 
-/** How an essay's processing ended. */
-export type ProcessingOutcome = 'processed' | 'failed';
+/** How an essay's processing ended: `degraded` is processed without its grammar check. */
+export type ProcessingOutcome = 'processed' | 'degraded' | 'failed';
 
 // The standards document's buckets for processing durations, in seconds.
 const PROCESSING_DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60];
@@ -59,8 +59,9 @@ export class EssayMetrics {
 
   /**
    * Counts one finished processing and observes the phases it went through:
-   * `processed` by the one delivery that stored the result (a duplicate that
-   * finds the work done counts nothing), `failed` by each attempt that threw.
+   * `processed` (or `degraded`, stored without the grammar check) by the one
+   * delivery that stored the result (a duplicate that finds the work done
+   * counts nothing), `failed` by each attempt that threw.
    */
   record(
     timer: ProcessingTimer,

@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   HttpStatus,
   Param,
@@ -11,8 +12,12 @@ import {
 } from '@nestjs/common';
 import type { HeaderSetter } from '../http/header-setter.js';
 import { CreateEssayDto } from './dto/create-essay.dto.js';
-import type { Essay } from './essay.entity.js';
+import type { Essay, GrammarCheckStatus } from './essay.entity.js';
 import { EssaysService } from './essays.service.js';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotentSubmission,
+} from './idempotency/idempotent-submission.service.js';
 
 /** An essay as the API shows it. */
 export interface EssayView {
@@ -29,6 +34,11 @@ export interface EssayView {
     readabilityScore: number;
     detectedLanguage: string;
   } | null;
+  /**
+   * The grammar check once processed: `checked` with the issues found,
+   * `unavailable` (processed without it) or `disabled`; null while pending.
+   */
+  grammarCheck: { status: GrammarCheckStatus; issues: number | null } | null;
 }
 
 function toView(essay: Essay): EssayView {
@@ -49,23 +59,45 @@ function toView(essay: Essay): EssayView {
           detectedLanguage: essay.detectedLanguage ?? 'und',
         }
       : null,
+    grammarCheck: essay.grammarCheck
+      ? { status: essay.grammarCheck, issues: essay.grammarIssues }
+      : null,
   };
 }
 
 @Controller('essays')
 export class EssaysController {
-  constructor(private readonly essays: EssaysService) {}
+  constructor(
+    private readonly essays: EssaysService,
+    private readonly idempotent: IdempotentSubmission,
+  ) {}
 
-  /** Accepts an essay for processing: 202 with its id and a Location to poll. */
+  /**
+   * Accepts an essay for processing: 202 with its id and a Location to poll.
+   * With an `Idempotency-Key`, a retry with the same body gets this first
+   * answer (and `Idempotent-Replayed: true`) and creates nothing; the same
+   * key with another body is 409 CONFLICT.
+   */
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   async submit(
     @Body() body: CreateEssayDto,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: HeaderSetter,
   ): Promise<{ id: string; status: 'pending' }> {
-    const essay = await this.essays.submit(body);
-    response.header('Location', `/essays/${essay.id}`);
-    return { id: essay.id, status: 'pending' };
+    // The body as validated, its fields in a fixed order, is what a retry must repeat.
+    const request = { title: body.title, text: body.text, language: body.language ?? null };
+    const answer = await this.idempotent.run(idempotencyKey, request, async () => {
+      const essay = await this.essays.submit(body);
+      return {
+        status: HttpStatus.ACCEPTED,
+        headers: { Location: `/essays/${essay.id}` },
+        body: { id: essay.id, status: 'pending' },
+      };
+    });
+    for (const [name, value] of Object.entries(answer.headers)) response.header(name, value);
+    if (answer.isReplay) response.header('Idempotent-Replayed', 'true');
+    return answer.body as { id: string; status: 'pending' };
   }
 
   @Get(':id')

@@ -8,7 +8,8 @@ import { analyzeText, type TextAnalysis } from './analysis/text-analysis.js';
 import type { CreateEssayDto } from './dto/create-essay.dto.js';
 import { Essay } from './essay.entity.js';
 import { ESSAY_SUBMITTED, type EssaySubmittedEvent } from './essay-events.js';
-import { EssayMetrics } from './essay.metrics.js';
+import { EssayMetrics, type ProcessingOutcome } from './essay.metrics.js';
+import { GrammarChecker } from './grammar/grammar-checker.service.js';
 
 const REDELIVERY_BATCH = 100;
 
@@ -21,6 +22,7 @@ export class EssaysService {
     private readonly bus: MessageBus,
     private readonly config: EssayServiceConfig,
     private readonly metrics: EssayMetrics,
+    private readonly grammar: GrammarChecker,
   ) {}
 
   /**
@@ -64,6 +66,7 @@ export class EssaysService {
     const timer = this.metrics.startProcessing();
     let language: string | null | undefined;
     let isStored: boolean;
+    let outcome: ProcessingOutcome = 'processed';
     try {
       const essay = await this.essays.findOneBy({ id: essayId });
       timer.lap('load');
@@ -74,10 +77,19 @@ export class EssaysService {
       if (essay.status !== 'pending') return;
       language = essay.language;
       const results = await this.analyze(essay);
+      // Optional: without the checker (down, circuit open) the essay is still processed.
+      const grammar = await this.grammar.check(essay.text, essay.language);
+      if (grammar.status === 'unavailable') outcome = 'degraded';
       timer.lap('analyze');
       const update = await this.essays.update(
         { id: essayId, status: 'pending' },
-        { ...results, status: 'processed', processedAt: new Date() },
+        {
+          ...results,
+          grammarCheck: grammar.status,
+          grammarIssues: grammar.issues,
+          status: 'processed',
+          processedAt: new Date(),
+        },
       );
       timer.lap('store');
       isStored = Boolean(update.affected);
@@ -86,7 +98,7 @@ export class EssaysService {
       this.metrics.record(timer, 'failed', language);
       throw error;
     }
-    if (isStored) this.metrics.record(timer, 'processed', language);
+    if (isStored) this.metrics.record(timer, outcome, language);
   }
 
   /** Publishes again the essays pending for at least `olderThanMs`; returns how many. */

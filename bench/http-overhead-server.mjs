@@ -1,7 +1,20 @@
-// One variant of the context-overhead bench, run as a child process of
-// context-overhead.mjs (plain node, built library). Not a test: no assertions.
+// One variant of the HTTP overhead bench, run as a child process of
+// http-overhead.mjs (plain node, built library). Not a test: no assertions.
 //
-//   node bench/context-overhead-server.mjs <express|fastify> <bare|context|context+logging> [logFile]
+//   node bench/http-overhead-server.mjs <express|fastify> <variant> [logFile]
+//
+// Variants, all serving GET /hello (small JSON) and POST /validated (a DTO
+// through a ValidationPipe):
+//   bare             the Nest app with nothing added (the limit);
+//   context          + the library's request context;
+//   context+logging  + the library's logger and access log;
+//   hand-wired       what a user wires by hand: nestjs-pino (pino-http) to the
+//                    log file, @willsoto/nestjs-prometheus with an interceptor
+//                    histogram, @nestjs/terminus, helmet, a global
+//                    ValidationPipe and an API-key guard;
+//   ours             ProductionReadinessModule.forRoot() through createServiceApp():
+//                    logging to the file, metrics, correlation, errors, API key
+//                    (sha256-stored), CORS allowlist, security headers, health.
 //
 // Prints nothing on stdout; talks to the parent over IPC:
 //   -> { type: 'ready', port }
@@ -10,38 +23,70 @@
 //   <- { type: 'stop' }   -> { type: 'stopped', cpuUserUs, cpuSystemUs, requests, elapsedMs, pendingLogBytes }
 //   <- { type: 'exit' }   (closes the app and exits)
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { setTimeout } from 'node:timers/promises';
-import { Controller, Get, Logger, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
+  Body,
+  Controller,
+  Get,
+  Injectable,
+  Logger,
+  Module,
+  Post,
+  RequestMethod,
+  UnauthorizedException,
+  ValidationPipe,
+} from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { InjectMetric, makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import helmet from 'helmet';
+import { LoggerModule } from 'nestjs-pino';
+import {
+  BaseServiceConfig,
   createLogDestination,
+  createServiceApp,
   installHttpRequestContext,
+  optionalSettings,
+  ProductionReadinessModule,
   ServiceLogger,
 } from 'nestjs-production-readiness';
+import pino from 'pino';
+import { tap } from 'rxjs';
+
+export const VARIANTS = ['bare', 'context', 'context+logging', 'hand-wired', 'ours'];
+/** The key every load request sends (X-API-Key); the variants that check keys accept it. */
+export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 
 const [adapterName, variant, logFile = '/dev/null'] = process.argv.slice(2);
-if (
-  !['express', 'fastify'].includes(adapterName) ||
-  !['bare', 'context', 'context+logging'].includes(variant)
-) {
+if (!['express', 'fastify'].includes(adapterName) || !VARIANTS.includes(variant)) {
   console.error(
-    'usage: context-overhead-server.mjs <express|fastify> <bare|context|context+logging> [logFile]',
+    `usage: http-overhead-server.mjs <express|fastify> <${VARIANTS.join('|')}> [logFile]`,
   );
   process.exit(2);
 }
 if (typeof process.send !== 'function') {
   console.error(
-    'context-overhead-server.mjs must be started with an IPC channel (by context-overhead.mjs)',
+    'http-overhead-server.mjs must be started with an IPC channel (by http-overhead.mjs)',
   );
   process.exit(2);
 }
 
-// --- The app: one controller, two routes, written with Nest's decorators as functions.
+// --- The app: one controller, written with Nest's decorators as functions.
 const benchLogger = new Logger('Bench');
+
+class EssayInput {}
+IsString()(EssayInput.prototype, 'title');
+MaxLength(200)(EssayInput.prototype, 'title');
+IsString()(EssayInput.prototype, 'text');
+IsOptional()(EssayInput.prototype, 'words');
+IsInt()(EssayInput.prototype, 'words');
+Min(0)(EssayInput.prototype, 'words');
 
 class BenchController {
   hello() {
@@ -49,34 +94,162 @@ class BenchController {
   }
 
   log() {
-    // Goes nowhere with `logger: false`; through ServiceLogger in the logging variant.
+    // Goes nowhere with `logger: false`; through the variant's logger otherwise.
     benchLogger.log('hello');
     return { message: 'logged', ok: true };
   }
-}
-Controller()(BenchController);
-for (const [name, path] of [
-  ['hello', '/hello'],
-  ['log', '/log'],
-]) {
-  Get(path)(
-    BenchController.prototype,
-    name,
-    Object.getOwnPropertyDescriptor(BenchController.prototype, name),
-  );
-}
 
-class AppModule {}
-Module({ controllers: [BenchController] })(AppModule);
+  validated(input) {
+    return { title: input.title, length: input.text.length };
+  }
+}
+const controller = BenchController.prototype;
+const method = (name) => Object.getOwnPropertyDescriptor(controller, name);
+Get('/hello')(controller, 'hello', method('hello'));
+Get('/log')(controller, 'log', method('log'));
+Post('/validated')(controller, 'validated', method('validated'));
+Body()(controller, 'validated', 0);
+// What TypeScript's emitDecoratorMetadata would write: the ValidationPipe needs the DTO class.
+Reflect.defineMetadata('design:paramtypes', [EssayInput], controller, 'validated');
+Controller()(BenchController);
+
+// --- hand-wired: the anchor stack, as a user writes it.
+class ApiKeyGuard {
+  canActivate(context) {
+    const request = context.switchToHttp().getRequest();
+    if (request.headers['x-api-key'] !== BENCH_API_KEY) throw new UnauthorizedException();
+    return true;
+  }
+}
+Injectable()(ApiKeyGuard);
+
+class MetricsInterceptor {
+  constructor(histogram) {
+    this.histogram = histogram;
+  }
+
+  intercept(context, next) {
+    const http = context.switchToHttp();
+    const request = http.getRequest();
+    const end = this.histogram.startTimer();
+    return next.handle().pipe(
+      tap({
+        finalize: () =>
+          end({
+            method: request.method,
+            route: request.route?.path ?? request.routeOptions?.url ?? 'unknown',
+            status_code: http.getResponse().statusCode,
+          }),
+      }),
+    );
+  }
+}
+InjectMetric('http_request_duration_seconds')(MetricsInterceptor, undefined, 0);
+Injectable()(MetricsInterceptor);
+
+class HealthController {
+  constructor(health) {
+    this.health = health;
+  }
+
+  check() {
+    return this.health.check([]);
+  }
+}
+Get()(
+  HealthController.prototype,
+  'check',
+  Object.getOwnPropertyDescriptor(HealthController.prototype, 'check'),
+);
+HealthCheck()(
+  HealthController.prototype,
+  'check',
+  Object.getOwnPropertyDescriptor(HealthController.prototype, 'check'),
+);
+Reflect.defineMetadata('design:paramtypes', [HealthCheckService], HealthController);
+Controller('health')(HealthController);
+
+// --- ours: the sample service's settings that the bench has no use for are optional.
+class BenchConfig extends optionalSettings(
+  BaseServiceConfig,
+  'DATABASE_URL',
+  'REDIS_URL',
+  'KAFKA_BOOTSTRAP_SERVERS',
+  'KAFKA_GROUP_ID',
+) {}
+
+function moduleOf(variant) {
+  const module = class AppModule {};
+  if (variant === 'hand-wired') {
+    Module({
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: { stream: pino.destination({ dest: logFile, sync: false }) },
+          // nestjs-pino's default route ('{/*splat}') matches nothing on Fastify
+          // under Nest 12 (no request is logged); a user who notices writes this.
+          forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
+        }),
+        PrometheusModule.register(),
+        TerminusModule,
+      ],
+      controllers: [BenchController, HealthController],
+      providers: [
+        makeHistogramProvider({
+          name: 'http_request_duration_seconds',
+          help: 'Request duration.',
+          labelNames: ['method', 'route', 'status_code'],
+        }),
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
+      ],
+    })(module);
+  } else if (variant === 'ours') {
+    Module({
+      imports: [
+        ProductionReadinessModule.forRoot({ config: BenchConfig, logging: { destination } }),
+      ],
+      controllers: [BenchController],
+    })(module);
+  } else {
+    Module({ controllers: [BenchController] })(module);
+  }
+  return module;
+}
 
 // --- Bootstrap the variant.
-const app =
-  adapterName === 'fastify'
-    ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false })
-    : await NestFactory.create(AppModule, { logger: false });
-
 let serviceLogger;
 let destination;
+let app;
+if (variant === 'ours') {
+  destination = createLogDestination(logFile);
+  Object.assign(process.env, {
+    SERVICE_NAME: 'bench',
+    SERVICE_VERSION: '0.0.0',
+    ENVIRONMENT: 'bench',
+    PORT: '3000', // required by the config; the bench listens on a free port
+    HOST: '127.0.0.1',
+    API_KEYS: `sha256:${createHash('sha256').update(BENCH_API_KEY).digest('hex')}`,
+    CORS_ORIGINS: 'https://app.example',
+    METRICS_ENABLED: 'true',
+  });
+  app = await createServiceApp(moduleOf('ours'), { httpAdapter: adapterName });
+} else {
+  const appModule = moduleOf(variant);
+  const options = variant === 'hand-wired' ? { bufferLogs: true } : { logger: false };
+  app =
+    adapterName === 'fastify'
+      ? await NestFactory.create(appModule, new FastifyAdapter(), options)
+      : await NestFactory.create(appModule, options);
+  if (variant === 'hand-wired') {
+    const { Logger: PinoLogger } = await import('nestjs-pino');
+    app.useLogger(app.get(PinoLogger));
+    app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
+    app.use(helmet());
+  } else {
+    // The bare app validates too: the POST route's cost is the same in every variant.
+    app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
+  }
+}
 if (variant === 'context+logging') {
   // The library's own default destination (asynchronous, batched), at a file.
   destination = createLogDestination(logFile);
@@ -94,6 +267,9 @@ if (variant === 'context+logging') {
   installHttpRequestContext(app, { onFinish: (finished) => serviceLogger.logRequest(finished) });
 } else if (variant === 'context') {
   installHttpRequestContext(app);
+}
+if (app.getHttpAdapter().getType() === 'fastify' && variant !== 'ours') {
+  await app.init();
 }
 
 // Requests received by the Node server (the same cheap listener in every variant).

@@ -1,12 +1,20 @@
-// What the request context (and the access log) cost per request, on Express
-// and on Fastify, against the same Nest app without them. A benchmark, not a
+// What the production stack costs per request, on Express and on Fastify:
+// the same Nest app bare, hand-wired (nestjs-pino, @willsoto/nestjs-prometheus
+// with an interceptor, terminus, helmet, ValidationPipe, an API-key guard) and
+// ours (ProductionReadinessModule.forRoot() with everything on); or, with
+// --variants, the request context and access log alone. A benchmark, not a
 // test: it measures and reports, it asserts nothing.
 //
-//   npm run bench:context                  # builds the library, then the full run (~5 min)
-//   node bench/context-overhead.mjs --quick  # smoke run: 1 s warm-up, 2 s measured, 1 repeat
+//   npm run bench                        # builds, then this (bare, hand-wired, ours) and the rest
+//   npm run bench:context                # bare, context, context+logging on GET /hello
+//   node bench/http-overhead.mjs --quick # smoke run: 1 s warm-up, 2 s measured, 1 repeat
 //
 // Options: --quick, --repeats=N, --warmup=S, --duration=S, --connections=N,
-//          --routes=hello[,log], --adapters=express[,fastify], --log-file=PATH (default /dev/null),
+//          --variants=bare,hand-wired,ours (any of bare, context, context+logging, hand-wired, ours),
+//          --routes=hello,validated (hello: GET small JSON; validated: POST through a
+//            ValidationPipe; log: GET that logs a line), --adapters=express[,fastify],
+//          --log-file=PATH (default: a new temp file; /dev/null to discard),
+//          --node=PATH (the Node.js binary that runs the servers; default this one),
 //          --cpu-prof[=DIR] (a V8 CPU profile of each measured window, taken in the server through
 //            the inspector, goes to DIR, default a temp dir; read them with bench/cpu-profile-top.mjs.
 //            The profiler slows the server: CPU figures of such a run are not comparable),
@@ -17,7 +25,7 @@
 //          --wait-quiet=S (default 30, 0 with --quick: before each server starts, wait up to S seconds
 //            for other processes to use less than --max-foreign), --no-wait-quiet, --no-pin.
 //
-// Each variant is a separate server process (context-overhead-server.mjs); the
+// Each variant is a separate server process (http-overhead-server.mjs); the
 // load comes from autocannon in this process. With taskset and >= 2 cores the
 // server is pinned to core 0 and this process to core 1. The server reads
 // process.cpuUsage() at the start and end of the measured window (asked over
@@ -32,8 +40,19 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SERVER = join(here, 'context-overhead-server.mjs');
-const VARIANTS = ['bare', 'context', 'context+logging'];
+const SERVER = join(here, 'http-overhead-server.mjs');
+const VARIANTS = ['bare', 'context', 'context+logging', 'hand-wired', 'ours'];
+// The key the variants that check API keys accept (http-overhead-server.mjs).
+const BENCH_API_KEY = 'bench-key-0123456789abcdef';
+const ROUTES = {
+  '/hello': { method: 'GET' },
+  '/log': { method: 'GET' },
+  '/validated': {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'On bridges', text: 'Bridges connect places.', words: 3 }),
+  },
+};
 
 // --- Options.
 const args = new Map(
@@ -52,9 +71,11 @@ const settings = {
   repeats: number('repeats', quick ? 1 : 3),
   connections: number('connections', 10),
   adapters: list('adapters', ['express', 'fastify']),
-  routes: list('routes', ['hello']).map((route) => `/${route.replace(/^\//, '')}`),
-  variants: VARIANTS,
-  logFile: args.has('log-file') ? String(args.get('log-file')) : '/dev/null',
+  routes: list('routes', ['hello', 'validated']).map((route) => `/${route.replace(/^\//, '')}`),
+  variants: list('variants', ['bare', 'hand-wired', 'ours']),
+  logFile: args.has('log-file')
+    ? String(args.get('log-file'))
+    : join(mkdtempSync(join(tmpdir(), 'http-overhead-')), 'service.log'),
   // Shared machines: CPU used by other processes during a measured window, in % of one core,
   // above which the window is measured again (the server stays up), keeping the quietest.
   maxForeignPercent: number('max-foreign', 25),
@@ -62,15 +83,22 @@ const settings = {
   // Before starting each server, wait (at most this many seconds) for the machine to be quiet.
   waitQuietSeconds: args.has('no-wait-quiet') ? 0 : number('wait-quiet', quick ? 0 : 30),
 };
+for (const variant of settings.variants) {
+  if (!VARIANTS.includes(variant))
+    throw new Error(`unknown variant ${variant}: one of ${VARIANTS}`);
+}
+for (const route of settings.routes) {
+  if (!ROUTES[route]) throw new Error(`unknown route ${route}: one of ${Object.keys(ROUTES)}`);
+}
 const cpuProf = args.has('cpu-prof')
   ? args.get('cpu-prof') === true
-    ? mkdtempSync(join(tmpdir(), 'context-overhead-prof-'))
+    ? mkdtempSync(join(tmpdir(), 'http-overhead-prof-'))
     : resolve(String(args.get('cpu-prof')))
   : undefined;
 const out = resolve(
   args.has('out')
     ? String(args.get('out'))
-    : join(here, 'results', quick ? 'context-overhead.quick.json' : 'context-overhead.json'),
+    : join(here, 'results', quick ? 'http-overhead.quick.json' : 'http-overhead.json'),
 );
 
 // --- Machine and pinning.
@@ -82,6 +110,9 @@ function hasTaskset() {
     return false;
   }
 }
+// The Node.js that runs the servers (--node=PATH), e.g. 24 beside this 20.
+const serverNode = args.has('node') ? resolve(String(args.get('node'))) : process.execPath;
+const serverNodeVersion = execFileSync(serverNode, ['--version'], { encoding: 'utf8' }).trim();
 const cores = availableParallelism();
 const pinned = cores >= 2 && hasTaskset() && !args.has('no-pin');
 if (pinned) {
@@ -117,7 +148,7 @@ function libraryVersion() {
 }
 const machine = {
   cores,
-  node: process.version,
+  node: serverNodeVersion,
   cpuModel,
   platform: `${process.platform} ${process.arch}`,
   pinned,
@@ -169,9 +200,9 @@ async function waitQuiet() {
 
 // --- One server process.
 async function startServer(adapter, variant) {
-  const command = pinned ? 'taskset' : process.execPath;
+  const command = pinned ? 'taskset' : serverNode;
   const commandArgs = [
-    ...(pinned ? ['-c', '0', process.execPath] : []),
+    ...(pinned ? ['-c', '0', serverNode] : []),
     SERVER,
     adapter,
     variant,
@@ -214,7 +245,16 @@ async function startServer(adapter, variant) {
 }
 
 function load(url, seconds) {
-  return autocannon({ url, connections: settings.connections, duration: seconds, pipelining: 1 });
+  const route = ROUTES[new URL(url).pathname];
+  return autocannon({
+    url,
+    connections: settings.connections,
+    duration: seconds,
+    pipelining: 1,
+    method: route.method,
+    body: route.body,
+    headers: { 'x-api-key': BENCH_API_KEY, ...route.headers },
+  });
 }
 
 async function measure(adapter, variant, round) {
@@ -276,6 +316,8 @@ async function measure(adapter, variant, round) {
         pendingLogBytesAtStop: usage.pendingLogBytes,
         serverCpuUtilisation: cpuUs / 1000 / usage.elapsedMs,
         cpuUsPerRequest: cpuUs / usage.requests,
+        userUsPerRequest: usage.cpuUserUs / usage.requests,
+        systemUsPerRequest: usage.cpuSystemUs / usage.requests,
         foreignCpuPercent: foreignPercent,
         stealPercent,
         attempts,
@@ -328,6 +370,15 @@ function summarise(runs) {
           latencyP50Ms: median(these.map((run) => run.latencyP50Ms)),
           latencyP99Ms: median(these.map((run) => run.latencyP99Ms)),
           cpuUsPerRequest: cpu,
+          // User CPU is the code's own work; system CPU (socket writes, the
+          // wake-ups of the client) grows as throughput falls, for any slow variant.
+          userUsPerRequest: median(these.map((run) => run.userUsPerRequest)),
+          systemUsPerRequest: median(these.map((run) => run.systemUsPerRequest)),
+          userOverheadUsPerRequest:
+            variant === 'bare'
+              ? 0
+              : median(these.map((run) => run.userUsPerRequest)) -
+                median(bare.map((run) => run.userUsPerRequest)),
           overheadUsPerRequest: variant === 'bare' ? 0 : cpu - bareCpu,
           overheadPercent: variant === 'bare' ? 0 : ((cpu - bareCpu) / bareCpu) * 100,
           pairedOverheadRangeUs:
@@ -345,6 +396,18 @@ function summarise(runs) {
           runs: these.length,
         };
       }
+      // The stack comparison: ours against bare and against the hand-wired anchor.
+      if (rows.ours && rows.bare) {
+        rows.ours.throughputOfBare = rows.ours.reqPerSec / rows.bare.reqPerSec;
+        rows.ours.p99OfBare = rows.ours.latencyP99Ms / Math.max(rows.bare.latencyP99Ms, 1);
+      }
+      if (rows.ours && rows['hand-wired']) {
+        rows.ours.throughputOfHandWired = rows.ours.reqPerSec / rows['hand-wired'].reqPerSec;
+        rows.ours.overheadOfHandWired =
+          rows.ours.overheadUsPerRequest / rows['hand-wired'].overheadUsPerRequest;
+        rows.ours.userOverheadOfHandWired =
+          rows.ours.userOverheadUsPerRequest / rows['hand-wired'].userOverheadUsPerRequest;
+      }
       (summary[adapter] ??= {})[route] = rows;
     }
   }
@@ -359,7 +422,9 @@ function table(summary) {
     'p50 ms',
     'p99 ms',
     'CPU µs/req',
-    'ours − bare µs/req',
+    'user + sys',
+    'over bare µs/req',
+    'user over bare',
     'paired range',
     'others / steal %',
   ];
@@ -371,9 +436,13 @@ function table(summary) {
         String(row.latencyP50Ms),
         String(row.latencyP99Ms),
         row.cpuUsPerRequest.toFixed(1),
+        `${row.userUsPerRequest.toFixed(1)} + ${row.systemUsPerRequest.toFixed(1)}`,
         variant === 'bare'
           ? '—'
           : `${row.overheadUsPerRequest >= 0 ? '+' : ''}${row.overheadUsPerRequest.toFixed(1)} (${row.overheadPercent >= 0 ? '+' : ''}${row.overheadPercent.toFixed(0)}%)`,
+        variant === 'bare'
+          ? '—'
+          : `${row.userOverheadUsPerRequest >= 0 ? '+' : ''}${row.userOverheadUsPerRequest.toFixed(1)}`,
         variant === 'bare' ? '—' : row.pairedOverheadRangeUs.map((v) => v.toFixed(1)).join(' … '),
         row.foreignCpuPercentMedian === undefined
           ? '?'
@@ -384,7 +453,7 @@ function table(summary) {
         '| ' +
         cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') +
         ' |';
-      lines.push(`\n${adapter} GET ${route}`);
+      lines.push(`\n${adapter} ${ROUTES[route].method} ${route}`);
       lines.push(fmt(header));
       lines.push(
         '|' +
@@ -397,15 +466,70 @@ function table(summary) {
   return lines.join('\n');
 }
 
+// --- Chart: server CPU µs per request, one group of bars per adapter and route.
+function chart(summary) {
+  const colours = {
+    bare: '#7f8c8d',
+    context: '#95a5a6',
+    'context+logging': '#bdc3c7',
+    'hand-wired': '#e67e22',
+    ours: '#2980b9',
+  };
+  const groups = Object.entries(summary).flatMap(([adapter, routes]) =>
+    Object.entries(routes).map(([route, rows]) => ({ label: `${adapter} ${route}`, rows })),
+  );
+  const variants = settings.variants;
+  const max = Math.max(
+    ...groups.flatMap((g) => Object.values(g.rows).map((r) => r.cpuUsPerRequest)),
+  );
+  const bar = 28;
+  const gap = 24;
+  const groupWidth = variants.length * bar + gap;
+  const height = 320;
+  const top = 40;
+  const plot = height - top - 60;
+  const width = 70 + groups.length * groupWidth + 20;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<text x="10" y="20" font-size="14">Server CPU per request (µs, lower is better), median of ${settings.repeats} round(s)</text>`,
+    `<line x1="60" y1="${top + plot}" x2="${width - 10}" y2="${top + plot}" stroke="#333"/>`,
+  ];
+  groups.forEach((group, g) => {
+    const x0 = 70 + g * groupWidth;
+    variants.forEach((variant, v) => {
+      const row = group.rows[variant];
+      if (!row) return;
+      const h = (row.cpuUsPerRequest / max) * plot;
+      const x = x0 + v * bar;
+      parts.push(
+        `<rect x="${x}" y="${(top + plot - h).toFixed(1)}" width="${bar - 4}" height="${h.toFixed(1)}" fill="${colours[variant]}"/>`,
+        `<text x="${x + (bar - 4) / 2}" y="${(top + plot - h - 4).toFixed(1)}" text-anchor="middle">${row.cpuUsPerRequest.toFixed(0)}</text>`,
+      );
+    });
+    parts.push(
+      `<text x="${x0 + (variants.length * bar) / 2}" y="${top + plot + 18}" text-anchor="middle">${group.label}</text>`,
+    );
+  });
+  variants.forEach((variant, v) => {
+    const x = 70 + v * 120;
+    parts.push(
+      `<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${colours[variant]}"/>`,
+      `<text x="${x + 16}" y="${height - 12}">${variant}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
 // --- Run: A B C A B C ... (every variant of a round back to back).
 const started = new Date();
 const library = libraryVersion();
 console.log(
-  `context-overhead: ${settings.adapters.join('+')} × ${settings.variants.join(', ')} on ${settings.routes.join(', ')}; ` +
+  `http-overhead: ${settings.adapters.join('+')} × ${settings.variants.join(', ')} on ${settings.routes.join(', ')}; ` +
     `${settings.connections} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ${settings.repeats} repeat(s)`,
 );
 console.log(
-  `machine: ${cores} cores, ${cpuModel}, node ${process.version}, ${pinned ? 'server on core 0, autocannon on core 1' : 'not pinned'}`,
+  `machine: ${cores} cores, ${cpuModel}, servers on node ${serverNodeVersion}, ${pinned ? 'server on core 0, autocannon on core 1' : 'not pinned'}`,
 );
 if (cpuProf) {
   mkdirSync(cpuProf, { recursive: true });
@@ -427,7 +551,7 @@ console.log(table(summary));
 mkdirSync(dirname(out), { recursive: true });
 let json = JSON.stringify(
   {
-    bench: 'context-overhead',
+    bench: 'http-overhead',
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     machine,
@@ -447,4 +571,22 @@ try {
   json += '\n';
 }
 writeFileSync(out, json);
-console.log(`\nresults: ${out}`);
+const svg = out.replace(/\.json$/, '.svg');
+writeFileSync(svg, chart(summary));
+for (const [adapter, routes] of Object.entries(summary)) {
+  for (const [route, rows] of Object.entries(routes)) {
+    const { ours } = rows;
+    if (!ours?.throughputOfBare) continue;
+    console.log(
+      `${adapter} ${route}: ours keeps ${(ours.throughputOfBare * 100).toFixed(0)}% of bare throughput, ` +
+        `adds ${ours.overheadUsPerRequest.toFixed(1)} µs/req (${ours.userOverheadUsPerRequest.toFixed(1)} of it user CPU)` +
+        (ours.overheadOfHandWired === undefined
+          ? ''
+          : `, ${(1 / ours.overheadOfHandWired).toFixed(1)}× less than hand-wired ` +
+            `(${(1 / ours.userOverheadOfHandWired).toFixed(1)}× in user CPU), ` +
+            `${(ours.throughputOfHandWired * 100).toFixed(0)}% of hand-wired throughput`) +
+        `; p99 ${ours.p99OfBare.toFixed(2)}× bare`,
+    );
+  }
+}
+console.log(`\nresults: ${out}\nchart: ${svg}`);

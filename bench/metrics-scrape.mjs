@@ -7,13 +7,17 @@
 //
 // Options: --series=1000,10000 (sample lines of a labelled counter, besides the
 //          default process metrics), --repeats=N (default 15, medians reported),
+//          --load-seconds=S (default 5: each phase of the under-load measurement),
 //          --out=PATH (default bench/results/metrics-scrape.json).
 //
 // The registry is the library's MetricsRegistry on prom-client's default
 // registry, as in an app. Event-loop hold is measured by a 1 ms interval timer
 // running beside the render: the longest gap between two of its ticks, less
 // the 1 ms it asked for, is the longest time the render kept other work waiting.
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +34,7 @@ const seriesCounts = String(args.get('series') ?? '1000,10000')
   .split(',')
   .map(Number);
 const repeats = Number(args.get('repeats') ?? 15);
+const loadSeconds = Number(args.get('load-seconds') ?? 5);
 const out = resolve(String(args.get('out') ?? `${here}/results/metrics-scrape.json`));
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -94,6 +99,69 @@ for (const series of seriesCounts) {
   results.scrape.push({ labelledSeries: declared, ...summary });
   console.log(`${declared} labelled series:`, JSON.stringify(summary));
 }
+
+// Under load: a plain HTTP server in this process answers /hello (recording
+// the HTTP metrics) and /metrics; autocannon, in another process, loads
+// /hello for a few seconds without scrapes, then with a scrape of every series
+// above every 250 ms. Reported: the load's p99 latency and this event loop's
+// delay (p99 and max) in each phase.
+async function underLoad(seconds) {
+  const server = createServer((request, response) => {
+    const startedAt = performance.now();
+    if (request.url === '/metrics') {
+      metrics.exposition('prometheus').then(({ contentType, body }) => {
+        response.writeHead(200, { 'content-type': contentType }).end(body);
+      });
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    httpForLoad.record({
+      method: 'GET',
+      route: '/hello',
+      statusCode: 200,
+      durationMs: performance.now() - startedAt,
+    });
+  });
+  await new Promise((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const phase = async (scrape) => {
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const load = spawn(
+      process.execPath,
+      [autocannonBin, '-j', '-c', '10', '-d', String(seconds), `${url}/hello`],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let output = '';
+    load.stdout.on('data', (chunk) => (output += chunk));
+    let scrapes = 0;
+    const scraper = scrape
+      ? setInterval(() => {
+          scrapes += 1;
+          fetch(`${url}/metrics`).then((r) => r.text());
+        }, 250)
+      : undefined;
+    await new Promise((resolveExit) => load.once('exit', resolveExit));
+    clearInterval(scraper);
+    delay.disable();
+    const result = JSON.parse(output);
+    return {
+      scrapes,
+      reqPerSec: Math.round(result.requests.average),
+      latencyP99Ms: result.latency.p99,
+      eventLoopDelayP99Ms: +(delay.percentile(99) / 1e6).toFixed(2),
+      eventLoopDelayMaxMs: +(delay.max / 1e6).toFixed(2),
+    };
+  };
+  const quiet = await phase(false);
+  const scraped = await phase(true);
+  server.close();
+  return { quiet, scraped };
+}
+const autocannonBin = resolve(here, '../node_modules/autocannon/autocannon.js');
+const httpForLoad = new HttpMetrics(metrics, {});
+results.underLoad = { labelledSeries: declared, ...(await underLoad(loadSeconds)) };
+console.log(`under load with ${declared} labelled series:`, JSON.stringify(results.underLoad));
 
 // Recording one finished request: the cached-children path an app takes.
 const http = new HttpMetrics(metrics, {});

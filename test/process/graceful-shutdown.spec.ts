@@ -45,149 +45,7 @@ async function signalAndTimeReadiness(
   }
 }
 
-describe.each(['express', 'fastify'] as const)(
-  'graceful shutdown on %s (built app, real signals)',
-  (adapter) => {
-    let service: EssayServiceProcess | undefined;
-
-    beforeAll(async () => {
-      await ensureBuilt();
-    });
-
-    afterEach(async () => {
-      await service?.kill();
-      service = undefined;
-    });
-
-    const start = (env: Record<string, string> = {}) =>
-      spawnEssayService({
-        main: SHUTDOWN_TEST_APP,
-        env: {
-          TEST_ADAPTER: adapter,
-          SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
-          SHUTDOWN_TIMEOUT_MS: '10000',
-          ...env,
-        },
-      });
-
-    it('drops nothing under keep-alive load: readiness flips at once, in-flight work completes, exit 0', async () => {
-      service = await start();
-      const load = startKeepAliveLoad(`${service.baseUrl}/fast`, 50);
-      await sleep(500);
-      const slow = fetch(`${service.baseUrl}/slow?ms=${DRAIN_DELAY_MS + 1_500}`);
-      await sleep(100);
-
-      const signalledAt = Date.now();
-      const readinessMs = await signalAndTimeReadiness(service, 'SIGTERM');
-      const liveness = await fetch(`${service.baseUrl}/livez`);
-      const slowResponse = await slow;
-      const exit = await service.exited;
-      const exitedAfterMs = Date.now() - signalledAt;
-      await load.stop();
-
-      // The flip itself, from the service's log; a probe's view waits behind the load.
-      const lines = logLines(service.stdout());
-      const flippedAt = Date.parse(
-        lines.find((line) => line.msg === 'Readiness now fails: shutting down')?.time ?? 'missing',
-      );
-      expect(flippedAt - signalledAt).toBeLessThan(100);
-      expect(readinessMs).toBeLessThan(1_000);
-      expect(liveness.status).toBe(200);
-      expect(slowResponse.status).toBe(200);
-      expect(await slowResponse.json()).toEqual({ sleptMs: DRAIN_DELAY_MS + 1_500 });
-      expect(slowResponse.headers.get('connection')).toBe('close');
-      expect(exit).toEqual({ code: 0, signal: null });
-      expect(exitedAfterMs).toBeLessThan(DRAIN_DELAY_MS + 5_000);
-
-      const closedAt = Date.parse(
-        lines.find((line) => line.phase === 'drain delay')?.time ?? 'missing',
-      );
-      const duringDrain = load.outcomes.filter((outcome) => outcome.sentAt < closedAt);
-      const failedDuringDrain = duringDrain.filter((outcome) => outcome.status !== 200);
-      const sentBeforeClose = load.outcomes.filter((outcome) => outcome.sentAt < closedAt - 5);
-      const reset = sentBeforeClose.filter((outcome) => outcome.error !== undefined);
-      expect(duringDrain.length).toBeGreaterThan(100);
-      expect(failedDuringDrain).toEqual([]);
-      expect(reset).toEqual([]);
-      // After the listener closed: answered with Connection: close, refused, or 503 SHUTTING_DOWN.
-      const after = load.outcomes.filter((outcome) => outcome.sentAt >= closedAt);
-      expect(
-        after.filter((o) => o.status === 200 && !o.connectionClose && o.sentAt > closedAt + 50),
-      ).toEqual([]);
-
-      expect(phases(service.stdout())).toEqual([
-        'readiness',
-        'drain delay',
-        'stop accepting',
-        'stop consumers',
-        'in-flight requests',
-        'lifecycle hooks',
-      ]);
-      console.info(
-        `[${adapter}] readiness failing ${flippedAt - signalledAt} ms after the signal (a probe saw 503 after ${readinessMs.toFixed(1)} ms); ${duringDrain.length} requests during the drain, ` +
-          `${failedDuringDrain.length} failed; ${after.length} after the close ` +
-          `(${after.filter((o) => o.error === 'ECONNREFUSED').length} refused new connections, ` +
-          `${after.filter((o) => o.error && o.error !== 'ECONNREFUSED').length} other errors, ` +
-          `${after.filter((o) => o.status === 503).length} 503); ` +
-          `exit ${exit.code} after ${exitedAfterMs} ms`,
-      );
-    });
-
-    /** Opens a connection and sends half a request: the connection is busy, not idle. */
-    async function halfSentRequest(correlationId: string) {
-      const socket = connect(Number(new URL(service!.baseUrl).port), '127.0.0.1');
-      await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write('GET /fast HTTP/1.1\r\nHost: localhost\r\n');
-      let answer = '';
-      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-      const closed = new Promise((resolve) => socket.once('close', resolve));
-      return {
-        finish: async () => {
-          socket.write(`X-Correlation-ID: ${correlationId}\r\n\r\n`);
-          await closed;
-          return answer;
-        },
-      };
-    }
-
-    it('serves a request arriving on an open connection after the listener closed, with Connection: close', async () => {
-      service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '300' });
-      const slow = fetch(`${service.baseUrl}/slow?ms=2000`);
-      const late = await halfSentRequest('late-request-1');
-      await sleep(100);
-
-      service.child.kill('SIGTERM');
-      await sleep(800); // the listener closed at 300 ms; the slow request holds the shutdown
-      const answer = await late.finish();
-
-      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
-      expect(answer).toContain('{"ok":true}');
-      expect((await slow).status).toBe(200);
-      expect(await service.exited).toEqual({ code: 0, signal: null });
-    });
-
-    it('answers 503 SHUTTING_DOWN, not a reset, to a request arriving once in-flight work is done', async () => {
-      service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '200', TEST_SLOW_CLEANUP_MS: '1500' });
-      const late = await halfSentRequest('late-request-2');
-      await sleep(100);
-
-      service.child.kill('SIGTERM');
-      await sleep(700); // past the in-flight phase, inside the slow cleanup
-      const answer = await late.finish();
-
-      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
-      expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json/i);
-      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
-      expect(answer).toContain('"code":"SHUTTING_DOWN"');
-      expect(answer).toContain('"correlationId":"late-request-2"');
-      expect(await service.exited).toEqual({ code: 0, signal: null });
-      expect(phases(service.stdout())).toContain('cleanup slow-test-cleanup');
-    });
-  },
-);
-
-describe('the shutdown budget and signals (built app)', () => {
+describe('graceful shutdown (the built app, real signals)', () => {
   let service: EssayServiceProcess | undefined;
 
   beforeAll(async () => {
@@ -199,78 +57,212 @@ describe('the shutdown budget and signals (built app)', () => {
     service = undefined;
   });
 
-  it('exits 1 at the budget when a hook hangs, naming the hook', async () => {
-    service = await spawnEssayService({
-      main: SHUTDOWN_TEST_APP,
-      env: { TEST_HANGING_HOOK: '1', SHUTDOWN_DRAIN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '1500' },
+  describe.each(['express', 'fastify'] as const)(
+    'graceful shutdown on %s (built app, real signals)',
+    (adapter) => {
+      const start = (env: Record<string, string> = {}) =>
+        spawnEssayService({
+          main: SHUTDOWN_TEST_APP,
+          env: {
+            TEST_ADAPTER: adapter,
+            SHUTDOWN_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
+            SHUTDOWN_TIMEOUT_MS: '10000',
+            ...env,
+          },
+        });
+
+      it('drops nothing under keep-alive load: readiness flips at once, in-flight work completes, exit 0', async () => {
+        service = await start();
+        const load = startKeepAliveLoad(`${service.baseUrl}/fast`, 50);
+        await sleep(500);
+        const slow = fetch(`${service.baseUrl}/slow?ms=${DRAIN_DELAY_MS + 1_500}`);
+        await sleep(100);
+
+        const signalledAt = Date.now();
+        const readinessMs = await signalAndTimeReadiness(service, 'SIGTERM');
+        const liveness = await fetch(`${service.baseUrl}/livez`);
+        const slowResponse = await slow;
+        const exit = await service.exited;
+        const exitedAfterMs = Date.now() - signalledAt;
+        await load.stop();
+
+        // The flip itself, from the service's log; a probe's view waits behind the load.
+        const lines = logLines(service.stdout());
+        const flippedAt = Date.parse(
+          lines.find((line) => line.msg === 'Readiness now fails: shutting down')?.time ??
+            'missing',
+        );
+        expect(flippedAt - signalledAt).toBeLessThan(100);
+        expect(readinessMs).toBeLessThan(1_000);
+        expect(liveness.status).toBe(200);
+        expect(slowResponse.status).toBe(200);
+        expect(await slowResponse.json()).toEqual({ sleptMs: DRAIN_DELAY_MS + 1_500 });
+        expect(slowResponse.headers.get('connection')).toBe('close');
+        expect(exit).toEqual({ code: 0, signal: null });
+        expect(exitedAfterMs).toBeLessThan(DRAIN_DELAY_MS + 5_000);
+
+        const closedAt = Date.parse(
+          lines.find((line) => line.phase === 'drain delay')?.time ?? 'missing',
+        );
+        const duringDrain = load.outcomes.filter((outcome) => outcome.sentAt < closedAt);
+        const failedDuringDrain = duringDrain.filter((outcome) => outcome.status !== 200);
+        const sentBeforeClose = load.outcomes.filter((outcome) => outcome.sentAt < closedAt - 5);
+        const reset = sentBeforeClose.filter((outcome) => outcome.error !== undefined);
+        expect(duringDrain.length).toBeGreaterThan(100);
+        expect(failedDuringDrain).toEqual([]);
+        expect(reset).toEqual([]);
+        // After the listener closed: answered with Connection: close, refused, or 503 SHUTTING_DOWN.
+        const after = load.outcomes.filter((outcome) => outcome.sentAt >= closedAt);
+        expect(
+          after.filter((o) => o.status === 200 && !o.connectionClose && o.sentAt > closedAt + 50),
+        ).toEqual([]);
+
+        expect(phases(service.stdout())).toEqual([
+          'readiness',
+          'drain delay',
+          'stop accepting',
+          'stop consumers',
+          'in-flight requests',
+          'lifecycle hooks',
+        ]);
+        console.info(
+          `[${adapter}] readiness failing ${flippedAt - signalledAt} ms after the signal (a probe saw 503 after ${readinessMs.toFixed(1)} ms); ${duringDrain.length} requests during the drain, ` +
+            `${failedDuringDrain.length} failed; ${after.length} after the close ` +
+            `(${after.filter((o) => o.error === 'ECONNREFUSED').length} refused new connections, ` +
+            `${after.filter((o) => o.error && o.error !== 'ECONNREFUSED').length} other errors, ` +
+            `${after.filter((o) => o.status === 503).length} 503); ` +
+            `exit ${exit.code} after ${exitedAfterMs} ms`,
+        );
+      });
+
+      /** Opens a connection and sends half a request: the connection is busy, not idle. */
+      async function halfSentRequest(correlationId: string) {
+        const socket = connect(Number(new URL(service!.baseUrl).port), '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write('GET /fast HTTP/1.1\r\nHost: localhost\r\n');
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        const closed = new Promise((resolve) => socket.once('close', resolve));
+        return {
+          finish: async () => {
+            socket.write(`X-Correlation-ID: ${correlationId}\r\n\r\n`);
+            await closed;
+            return answer;
+          },
+        };
+      }
+
+      it('serves a request arriving on an open connection after the listener closed, with Connection: close', async () => {
+        service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '300' });
+        const slow = fetch(`${service.baseUrl}/slow?ms=2000`);
+        const late = await halfSentRequest('late-request-1');
+        await sleep(100);
+
+        service.child.kill('SIGTERM');
+        await sleep(800); // the listener closed at 300 ms; the slow request holds the shutdown
+        const answer = await late.finish();
+
+        expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+        expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+        expect(answer).toContain('{"ok":true}');
+        expect((await slow).status).toBe(200);
+        expect(await service.exited).toEqual({ code: 0, signal: null });
+      });
+
+      it('answers 503 SHUTTING_DOWN, not a reset, to a request arriving once in-flight work is done', async () => {
+        service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '200', TEST_SLOW_CLEANUP_MS: '1500' });
+        const late = await halfSentRequest('late-request-2');
+        await sleep(100);
+
+        service.child.kill('SIGTERM');
+        await sleep(700); // past the in-flight phase, inside the slow cleanup
+        const answer = await late.finish();
+
+        expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+        expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+        expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+        expect(answer).toContain('"code":"SHUTTING_DOWN"');
+        expect(answer).toContain('"correlationId":"late-request-2"');
+        expect(await service.exited).toEqual({ code: 0, signal: null });
+        expect(phases(service.stdout())).toContain('cleanup slow-test-cleanup');
+      });
+    },
+  );
+
+  describe('the shutdown budget and signals (built app)', () => {
+    it('exits 1 at the budget when a hook hangs, naming the hook', async () => {
+      service = await spawnEssayService({
+        main: SHUTDOWN_TEST_APP,
+        env: { TEST_HANGING_HOOK: '1', SHUTDOWN_DRAIN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '1500' },
+      });
+      const signalledAt = Date.now();
+      service.child.kill('SIGTERM');
+      const exit = await service.exited;
+      const tookMs = Date.now() - signalledAt;
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(tookMs).toBeGreaterThanOrEqual(1_400);
+      expect(tookMs).toBeLessThan(5_000);
+      const overrun = logLines(service.stdout()).find((line) =>
+        line.msg.startsWith('Shutdown budget'),
+      );
+      expect(overrun).toMatchObject({ phase: 'lifecycle hooks', level: 'error' });
+      expect(overrun?.pendingHooks).toContain('HangingHook.onApplicationShutdown');
     });
-    const signalledAt = Date.now();
-    service.child.kill('SIGTERM');
-    const exit = await service.exited;
-    const tookMs = Date.now() - signalledAt;
 
-    expect(exit).toEqual({ code: 1, signal: null });
-    expect(tookMs).toBeGreaterThanOrEqual(1_400);
-    expect(tookMs).toBeLessThan(5_000);
-    const overrun = logLines(service.stdout()).find((line) =>
-      line.msg.startsWith('Shutdown budget'),
-    );
-    expect(overrun).toMatchObject({ phase: 'lifecycle hooks', level: 'error' });
-    expect(overrun?.pendingHooks).toContain('HangingHook.onApplicationShutdown');
-  });
+    it('runs the same sequence on SIGINT', async () => {
+      service = await spawnEssayService({
+        main: SHUTDOWN_TEST_APP,
+        env: { SHUTDOWN_DRAIN_DELAY_MS: '200' },
+      });
+      const readinessMs = await signalAndTimeReadiness(service, 'SIGINT');
 
-  it('runs the same sequence on SIGINT', async () => {
-    service = await spawnEssayService({
-      main: SHUTDOWN_TEST_APP,
-      env: { SHUTDOWN_DRAIN_DELAY_MS: '200' },
+      expect(await service.exited).toEqual({ code: 0, signal: null });
+      expect(readinessMs).toBeLessThan(100);
+      expect(phases(service.stdout())).toEqual([
+        'readiness',
+        'drain delay',
+        'stop accepting',
+        'stop consumers',
+        'in-flight requests',
+        'lifecycle hooks',
+      ]);
     });
-    const readinessMs = await signalAndTimeReadiness(service, 'SIGINT');
 
-    expect(await service.exited).toEqual({ code: 0, signal: null });
-    expect(readinessMs).toBeLessThan(100);
-    expect(phases(service.stdout())).toEqual([
-      'readiness',
-      'drain delay',
-      'stop accepting',
-      'stop consumers',
-      'in-flight requests',
-      'lifecycle hooks',
-    ]);
-  });
+    it('exits at once on a second signal', async () => {
+      service = await spawnEssayService({
+        main: SHUTDOWN_TEST_APP,
+        env: { SHUTDOWN_DRAIN_DELAY_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' },
+      });
+      service.child.kill('SIGTERM');
+      await sleep(300);
+      const secondAt = Date.now();
+      service.child.kill('SIGTERM');
+      const exit = await service.exited;
 
-  it('exits at once on a second signal', async () => {
-    service = await spawnEssayService({
-      main: SHUTDOWN_TEST_APP,
-      env: { SHUTDOWN_DRAIN_DELAY_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' },
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(Date.now() - secondAt).toBeLessThan(1_000);
+      expect(service.output()).toContain(
+        'SIGTERM again during the shutdown (drain delay): exiting now',
+      );
     });
-    service.child.kill('SIGTERM');
-    await sleep(300);
-    const secondAt = Date.now();
-    service.child.kill('SIGTERM');
-    const exit = await service.exited;
 
-    expect(exit).toEqual({ code: 1, signal: null });
-    expect(Date.now() - secondAt).toBeLessThan(1_000);
-    expect(service.output()).toContain(
-      'SIGTERM again during the shutdown (drain delay): exiting now',
-    );
-  });
-
-  it('warns at startup when the budgets exceed the grace period', async () => {
-    service = await spawnEssayService({
-      main: SHUTDOWN_TEST_APP,
-      env: {
-        SHUTDOWN_DRAIN_DELAY_MS: '5000',
-        SHUTDOWN_TIMEOUT_MS: '25000',
-        SHUTDOWN_GRACE_PERIOD_MS: '20000',
-      },
+    it('warns at startup when the budgets exceed the grace period', async () => {
+      service = await spawnEssayService({
+        main: SHUTDOWN_TEST_APP,
+        env: {
+          SHUTDOWN_DRAIN_DELAY_MS: '5000',
+          SHUTDOWN_TIMEOUT_MS: '25000',
+          SHUTDOWN_GRACE_PERIOD_MS: '20000',
+        },
+      });
+      const warning = logLines(service.stdout()).find((line) =>
+        line.msg.startsWith('The shutdown may be killed before it ends'),
+      );
+      expect(warning).toMatchObject({ level: 'warn' });
+      expect(warning?.msg).toContain(
+        '= 30000 ms, above the grace period SHUTDOWN_GRACE_PERIOD_MS 20000 ms',
+      );
     });
-    const warning = logLines(service.stdout()).find((line) =>
-      line.msg.startsWith('The shutdown may be killed before it ends'),
-    );
-    expect(warning).toMatchObject({ level: 'warn' });
-    expect(warning?.msg).toContain(
-      '= 30000 ms, above the grace period SHUTDOWN_GRACE_PERIOD_MS 20000 ms',
-    );
   });
 });

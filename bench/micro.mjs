@@ -1,0 +1,95 @@
+// Micro-benchmarks of the pieces on every request's path, with tinybench:
+// the request context, the correlation id, the HTTP metrics, the API-key
+// check, the CORS decision and error mapping. A benchmark, not a test: it
+// measures and reports, it asserts nothing.
+//
+//   npm run build:lib && node bench/micro.mjs            # ~15 s
+//   node bench/micro.mjs --time=100                      # shorter (ms per task)
+//
+// Options: --time=MS (default 500 per task), --out=PATH (default bench/results/micro.json).
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BadRequestException } from '@nestjs/common';
+import {
+  ApiKeySet,
+  classifyError,
+  correlationIdFrom,
+  CorsPolicy,
+  ErrorCode,
+  HttpMetrics,
+  isSafeCorrelationId,
+  MetricsRegistry,
+  RequestContext,
+  ServiceError,
+} from 'nestjs-production-readiness';
+import { Bench } from 'tinybench';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [name, ...value] = arg.replace(/^--/, '').split('=');
+    return [name, value.length ? value.join('=') : true];
+  }),
+);
+const time = Number(args.get('time') ?? 500);
+const out = resolve(String(args.get('out') ?? `${here}/results/micro.json`));
+
+const key = 'bench-key-0123456789abcdef';
+const keys = ApiKeySet.parse([
+  `sha256:${createHash('sha256').update(key).digest('hex')}`,
+  'an-older-key-still-accepted-0001',
+]);
+const metrics = new MetricsRegistry({ SERVICE_NAME: 'bench', METRICS_ENABLED: true }, {});
+const http = new HttpMetrics(metrics, {});
+const finished = { method: 'GET', route: '/essays/:id', statusCode: 200, durationMs: 3.2 };
+const cors = new CorsPolicy({
+  origins: ['https://app.example'],
+  credentials: false,
+  maxAgeSeconds: 600,
+  methods: ['GET', 'POST'],
+  allowedHeaders: ['x-api-key', 'x-correlation-id', 'content-type'],
+  exposedHeaders: ['x-correlation-id'],
+});
+const clientId = '3f2b8c1e-9d4a-4e8b-a1c2-7d6e5f4a3b2c';
+const serviceError = new ServiceError(ErrorCode.NOT_FOUND, 'No essay with this id.');
+const httpException = new BadRequestException('Bad input');
+
+const bench = new Bench({ time, warmupTime: Math.min(200, time) });
+bench
+  .add('context: RequestContext.run + correlationId read', () =>
+    RequestContext.run({ correlationId: clientId }, () => RequestContext.correlationId),
+  )
+  .add('correlation id: accept a client id', () =>
+    correlationIdFrom({ 'x-correlation-id': clientId }),
+  )
+  .add('correlation id: mint one (no header)', () => correlationIdFrom({}))
+  .add('correlation id: validate an unsafe one', () => isSafeCorrelationId('bad id\r\nx: y'))
+  .add('metrics: record one finished request', () => http.record(finished))
+  .add('API key: match a valid key (sha256, constant time)', () => keys.match(key))
+  .add('API key: refuse an invalid key', () => keys.match('not-the-key-0000000000000'))
+  .add('errors: classify a ServiceError', () => classifyError(serviceError))
+  .add('errors: classify an HttpException', () => classifyError(httpException))
+  .add('CORS: decide an allowed origin', () =>
+    cors.decide({ method: 'GET', origin: 'https://app.example', host: 'api.example' }),
+  )
+  .add('CORS: decide a request without Origin', () =>
+    cors.decide({ method: 'GET', origin: undefined, host: 'api.example' }),
+  );
+
+await bench.run();
+const rows = bench.tasks.map((task) => ({
+  task: task.name,
+  nsPerOp: Math.round(task.result.latency.mean * 1e6),
+  p99Ns: Math.round(task.result.latency.p99 * 1e6),
+  opsPerSec: Math.round(task.result.throughput.mean),
+  samples: task.result.latency.samplesCount ?? task.result.latency.samples?.length,
+}));
+console.table(rows);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, timePerTaskMs: time, rows }, null, 2)}\n`,
+);
+console.log(`results: ${out}`);

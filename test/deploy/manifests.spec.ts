@@ -14,12 +14,12 @@ interface ComposeService {
 }
 
 describe('the deployment manifests', () => {
-  it('parse: compose has the app and its five services, k8s every object the issue lists', () => {
+  it('parse: compose has the app and its six services, k8s every object the issue lists', () => {
     const compose = parse(readFileSync(join(DOCKER_DIR, 'compose.yaml'), 'utf8')) as {
       services: Record<string, ComposeService>;
     };
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['essay-service', 'grafana', 'kafka', 'postgres', 'prometheus', 'redis'].sort(),
+      ['essay-service', 'grafana', 'jaeger', 'kafka', 'postgres', 'prometheus', 'redis'].sort(),
     );
     for (const service of Object.values(compose.services)) {
       expect(service.healthcheck?.test).toBeDefined();

@@ -38,6 +38,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'http-overhead-server.mjs');
@@ -55,12 +56,7 @@ const ROUTES = {
 };
 
 // --- Options.
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [name, ...value] = arg.replace(/^--/, '').split('=');
-    return [name, value.length ? value.join('=') : true];
-  }),
-);
+const args = cliArgs();
 const quick = args.has('quick');
 const number = (name, fallback) => (args.has(name) ? Number(args.get(name)) : fallback);
 const list = (name, fallback) => (args.has(name) ? String(args.get(name)).split(',') : fallback);

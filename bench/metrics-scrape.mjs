@@ -22,14 +22,10 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetricsRegistry, HttpMetrics } from 'nestjs-production-readiness';
+import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [name, ...value] = arg.replace(/^--/, '').split('=');
-    return [name, value.length ? value.join('=') : true];
-  }),
-);
+const args = cliArgs();
 const seriesCounts = String(args.get('series') ?? '1000,10000')
   .split(',')
   .map(Number);

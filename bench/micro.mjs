@@ -25,14 +25,10 @@ import {
   ServiceError,
 } from 'nestjs-production-readiness';
 import { Bench } from 'tinybench';
+import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [name, ...value] = arg.replace(/^--/, '').split('=');
-    return [name, value.length ? value.join('=') : true];
-  }),
-);
+const args = cliArgs();
 const time = Number(args.get('time') ?? 500);
 const out = resolve(String(args.get('out') ?? `${here}/results/micro.json`));
 

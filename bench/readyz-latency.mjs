@@ -30,14 +30,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createServiceApp } from 'nestjs-production-readiness';
 import { EssayServiceModule } from '../dist/apps/essay-service/app.module.js';
+import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [name, ...value] = arg.replace(/^--/, '').split('=');
-    return [name, value.length ? value.join('=') : true];
-  }),
-);
+const args = cliArgs();
 const REQUESTS = Number(args.get('requests') ?? 200);
 const HANGING_UNCACHED = Number(args.get('hanging-uncached') ?? 20);
 const GAP_MS = Number(args.get('gap-ms') ?? 10);

@@ -26,14 +26,10 @@ import {
   ResiliencePolicies,
 } from 'nestjs-production-readiness';
 import { Pool } from 'undici';
+import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [name, ...value] = arg.replace(/^--/, '').split('=');
-    return [name, value.length ? value.join('=') : true];
-  }),
-);
+const args = cliArgs();
 const calls = Number(args.get('calls') ?? 100_000);
 const requests = Number(args.get('requests') ?? 2_000);
 const repeats = Number(args.get('repeats') ?? 7);

@@ -6,7 +6,12 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { createServiceApp, type LoggingOptions } from 'nestjs-production-readiness';
+import {
+  createServiceApp,
+  type LoggingOptions,
+  type ProductionReadinessOptions,
+  type ServiceAppOptions,
+} from 'nestjs-production-readiness';
 import request from 'supertest';
 import { EssayServiceModule } from '../../apps/essay-service/src/app.module.js';
 import { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './essay-service.js';
@@ -19,17 +24,25 @@ export interface CapturedEssayServiceOptions {
   env?: Record<string, string | undefined>;
   /** Logging options besides the destination (quiet paths, redaction). */
   logging?: Omit<LoggingOptions, 'destination'>;
+  /** More ProductionReadinessModule options of the sample app (security, resilience, health…). */
+  readiness?: Omit<ProductionReadinessOptions, 'logging'>;
+  /** createServiceApp() options besides the adapter (the server limits). */
+  serviceApp?: Omit<ServiceAppOptions, 'httpAdapter'>;
+  /** Listen on an ephemeral loopback port (for raw sockets and browsers). @default false */
+  listen?: boolean;
   /** Test-only controllers added beside the sample app's own. */
   controllers?: Type<unknown>[];
   /** Providers for those controllers. */
   providers?: Provider[];
 }
 
-/** The sample app, initialized but not listening, with every log line it writes captured. */
+/** The sample app, initialized (and listening when asked), with every log line it writes captured. */
 export interface CapturedEssayService {
   app: INestApplication;
   http: HttpAgent;
   logs: LogCapture;
+  /** `http://127.0.0.1:<port>` when listening. */
+  baseUrl?: string;
   close(): Promise<void>;
 }
 
@@ -37,13 +50,13 @@ export interface CapturedEssayService {
 @Module({})
 class CapturedEssayServiceModule {
   static forRoot(
-    logging: LoggingOptions,
+    options: ProductionReadinessOptions,
     controllers: Type<unknown>[],
     providers: Provider[],
   ): DynamicModule {
     return {
       module: CapturedEssayServiceModule,
-      imports: [EssayServiceModule.forRoot({ logging })],
+      imports: [EssayServiceModule.forRoot(options)],
       controllers,
       providers,
     };
@@ -60,18 +73,24 @@ export async function startCapturedEssayService(
 ): Promise<CapturedEssayService> {
   const logs = new LogCapture();
   const module = CapturedEssayServiceModule.forRoot(
-    { ...options.logging, destination: logs.destination },
+    { ...options.readiness, logging: { ...options.logging, destination: logs.destination } },
     options.controllers ?? [],
     options.providers ?? [],
   );
   const app = await withEnv({ ...ISOLATED_ENV, ...options.env }, () =>
-    createServiceApp(module, { httpAdapter: options.adapter ?? 'express' }),
+    createServiceApp(module, { ...options.serviceApp, httpAdapter: options.adapter ?? 'express' }),
   );
   let closing: Promise<void> | undefined;
-  return {
-    app,
-    http: request(app.getHttpServer() as Server),
-    logs,
-    close: () => (closing ??= app.close()),
-  };
+  const close = () => (closing ??= app.close());
+  let baseUrl: string | undefined;
+  if (options.listen) {
+    try {
+      await app.listen(0, '127.0.0.1');
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  }
+  return { app, http: request(app.getHttpServer() as Server), logs, baseUrl, close };
 }

@@ -1,16 +1,13 @@
-import type { Server } from 'node:http';
-import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import {
-  createServiceApp,
   HttpClient,
   ResiliencePolicies,
   type HttpClientOptions,
   type ResilienceOptions,
 } from 'nestjs-production-readiness';
-import request from 'supertest';
-import { EssayServiceModule } from '../../apps/essay-service/src/app.module.js';
-import { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './essay-service.js';
-import { LogCapture } from './log-capture.js';
+import { startCapturedEssayService } from './captured-essay-service.js';
+import type { HttpAdapterName, HttpAgent } from './essay-service.js';
+import type { LogCapture } from './log-capture.js';
 
 export interface ResilientEssayServiceOptions {
   /** @default 'express' */
@@ -33,49 +30,26 @@ export interface ResilientEssayService {
   close(): Promise<void>;
 }
 
-@Module({})
-class ResilientEssayServiceModule {
-  static forRoot(logs: LogCapture, options: ResilientEssayServiceOptions): DynamicModule {
-    return {
-      module: ResilientEssayServiceModule,
-      imports: [
-        EssayServiceModule.forRoot({
-          logging: { destination: logs.destination },
-          // Every probe sees the breaker's state of the moment.
-          health: { cacheTtlMs: 0 },
-          ...(options.resilience && { resilience: options.resilience }),
-          ...(options.httpClient && { httpClient: options.httpClient }),
-        }),
-      ],
-      controllers: options.controllers ?? [],
-    };
-  }
-}
-
 /** The sample app with the test's resilience and HTTP client options, on loopback, logs captured. */
 export async function startResilientEssayService(
   options: ResilientEssayServiceOptions = {},
 ): Promise<ResilientEssayService> {
-  const logs = new LogCapture();
-  const module = ResilientEssayServiceModule.forRoot(logs, options);
-  const env = { ...ISOLATED_ENV, LANGUAGE_TOOL_URL: undefined, ...options.env };
-  const app = await withEnv(env, () =>
-    createServiceApp(module, { httpAdapter: options.adapter ?? 'express' }),
-  );
-  let closing: Promise<void> | undefined;
-  const close = () => (closing ??= app.close());
-  try {
-    await app.listen(0, '127.0.0.1');
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  const service = await startCapturedEssayService({
+    adapter: options.adapter,
+    env: { LANGUAGE_TOOL_URL: undefined, ...options.env },
+    readiness: {
+      // Every probe sees the breaker's state of the moment.
+      health: { cacheTtlMs: 0 },
+      ...(options.resilience && { resilience: options.resilience }),
+      ...(options.httpClient && { httpClient: options.httpClient }),
+    },
+    controllers: options.controllers,
+    listen: true,
+  });
+  const { app } = service;
   return {
-    app,
-    http: request(app.getHttpServer() as Server),
-    logs,
+    ...service,
     client: app.get(HttpClient),
     policies: app.get(ResiliencePolicies),
-    close,
   };
 }

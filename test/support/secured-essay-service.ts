@@ -1,14 +1,8 @@
-import type { Server } from 'node:http';
-import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
-import {
-  createServiceApp,
-  type SecurityOptions,
-  type ServerLimitsOptions,
-} from 'nestjs-production-readiness';
-import request from 'supertest';
-import { EssayServiceModule } from '../../apps/essay-service/src/app.module.js';
-import { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './essay-service.js';
-import { LogCapture } from './log-capture.js';
+import type { INestApplication, Type } from '@nestjs/common';
+import type { SecurityOptions, ServerLimitsOptions } from 'nestjs-production-readiness';
+import { startCapturedEssayService } from './captured-essay-service.js';
+import type { HttpAdapterName, HttpAgent } from './essay-service.js';
+import type { LogCapture } from './log-capture.js';
 
 export interface SecuredEssayServiceOptions {
   /** @default 'express' */
@@ -36,23 +30,6 @@ export interface SecuredEssayService {
   close(): Promise<void>;
 }
 
-@Module({})
-class SecuredEssayServiceModule {
-  static forRoot(
-    logs: LogCapture,
-    security: SecurityOptions | undefined,
-    controllers: Type<unknown>[],
-  ): DynamicModule {
-    return {
-      module: SecuredEssayServiceModule,
-      imports: [
-        EssayServiceModule.forRoot({ logging: { destination: logs.destination }, security }),
-      ],
-      controllers,
-    };
-  }
-}
-
 /**
  * The sample app as createServiceApp() builds it for production, with the
  * test's security options, server limits and controllers, listening on an
@@ -61,33 +38,18 @@ class SecuredEssayServiceModule {
 export async function startSecuredEssayService(
   options: SecuredEssayServiceOptions = {},
 ): Promise<SecuredEssayService> {
-  const logs = new LogCapture();
-  const module = SecuredEssayServiceModule.forRoot(
-    logs,
-    options.security,
-    options.controllers ?? [],
-  );
-  const env = {
-    ...ISOLATED_ENV,
-    API_KEYS: undefined,
-    API_KEY_HEADER: undefined,
-    CORS_ORIGINS: undefined,
-    ...options.env,
-  };
-  const app = await withEnv(env, () =>
-    createServiceApp(module, {
-      httpAdapter: options.adapter ?? 'express',
-      ...options.serverLimits,
-    }),
-  );
-  let closing: Promise<void> | undefined;
-  const close = () => (closing ??= app.close());
-  try {
-    await app.listen(0, '127.0.0.1');
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  return { app, http: request(app.getHttpServer() as Server), logs, baseUrl, close };
+  const service = await startCapturedEssayService({
+    adapter: options.adapter,
+    env: {
+      API_KEYS: undefined,
+      API_KEY_HEADER: undefined,
+      CORS_ORIGINS: undefined,
+      ...options.env,
+    },
+    readiness: { security: options.security },
+    serviceApp: options.serverLimits,
+    controllers: options.controllers,
+    listen: true,
+  });
+  return { ...service, baseUrl: service.baseUrl as string };
 }

@@ -168,7 +168,12 @@ describe('STRICT_READINESS=true, with the built app', () => {
         15_000,
         { description: 'the strict app ready', intervalMs: 100 },
       );
-      expect(app.output()).toContain('Production readiness: no risks found');
+      // Log lines reach stdout in batches, at least every 100 ms.
+      await waitFor(
+        () => (app.output().includes('Production readiness: no risks found') ? true : undefined),
+        2_000,
+        { description: 'the readiness report line', intervalMs: 50 },
+      );
     } finally {
       app.child.kill('SIGKILL');
       await app.exited;

@@ -256,10 +256,13 @@ describe('graceful shutdown (the built app, real signals)', () => {
           SHUTDOWN_GRACE_PERIOD_MS: '20000',
         },
       });
-      const warning = logLines(service.stdout()).find((line) =>
-        line.msg.startsWith('The shutdown may be killed before it ends'),
-      );
-      expect(warning).toMatchObject({ level: 'warn' });
+      // Log lines reach stdout in batches, at least every 100 ms.
+      const warningLine = () =>
+        logLines(service!.stdout()).find((line) =>
+          line.msg.startsWith('The shutdown may be killed before it ends'),
+        );
+      await expect.poll(warningLine).toMatchObject({ level: 'warn' });
+      const warning = warningLine();
       expect(warning?.msg).toContain(
         '= 30000 ms, above the grace period SHUTDOWN_GRACE_PERIOD_MS 20000 ms',
       );

@@ -10,6 +10,15 @@ import {
 import { startKeepAliveLoad } from '../support/keep-alive-load.js';
 
 const DRAIN_DELAY_MS = 2_000;
+/** The phases of a shutdown with nothing registered, in the order they must run. */
+const ALL_PHASES = [
+  'readiness',
+  'drain delay',
+  'stop accepting',
+  'stop consumers',
+  'in-flight requests',
+  'lifecycle hooks',
+];
 
 interface LogLine {
   time: string;
@@ -117,14 +126,7 @@ describe('graceful shutdown (the built app, real signals)', () => {
           after.filter((o) => o.status === 200 && !o.connectionClose && o.sentAt > closedAt + 50),
         ).toEqual([]);
 
-        expect(phases(service.stdout())).toEqual([
-          'readiness',
-          'drain delay',
-          'stop accepting',
-          'stop consumers',
-          'in-flight requests',
-          'lifecycle hooks',
-        ]);
+        expect(phases(service.stdout())).toEqual(ALL_PHASES);
         console.info(
           `[${adapter}] readiness failing ${flippedAt - signalledAt} ms after the signal (a probe saw 503 after ${readinessMs.toFixed(1)} ms); ${duringDrain.length} requests during the drain, ` +
             `${failedDuringDrain.length} failed; ${after.length} after the close ` +
@@ -219,14 +221,7 @@ describe('graceful shutdown (the built app, real signals)', () => {
 
       expect(await service.exited).toEqual({ code: 0, signal: null });
       expect(readinessMs).toBeLessThan(100);
-      expect(phases(service.stdout())).toEqual([
-        'readiness',
-        'drain delay',
-        'stop accepting',
-        'stop consumers',
-        'in-flight requests',
-        'lifecycle hooks',
-      ]);
+      expect(phases(service.stdout())).toEqual(ALL_PHASES);
     });
 
     it('exits at once on a second signal', async () => {

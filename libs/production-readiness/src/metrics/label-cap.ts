@@ -56,16 +56,27 @@ function isExemplarData(value: object): value is { labels?: Labels } {
 /**
  * Puts `cap` in front of every labelled method of a prom-client metric, on
  * the instance: the metric keeps prom-client's API and types, and its
- * children (`labels()`) are capped as well.
+ * children (`labels()`) are capped as well. A child's labels are folded once,
+ * when it is made: prom-client binds them into the child, which calls the
+ * metric's methods with them, and those calls are not folded again.
  */
 export function applyLabelCap<M extends object>(metric: M, cap: LabelCap): M {
   const instance = metric as unknown as Record<string, Method> & { labelNames?: string[] };
+  // Frozen, folded label sets bound into children: admitted as they are.
+  const admitted = new WeakSet<object>();
+  const admit = (labels: Labels): Labels => {
+    const folded = Object.freeze({ ...cap.fold(labels) });
+    admitted.add(folded);
+    return folded;
+  };
   for (const name of LABELLED_METHODS) {
     const original = instance[name];
     if (typeof original !== 'function') continue;
     instance[name] = function capped(this: unknown, ...args: unknown[]) {
       const [first] = args;
       if (typeof first === 'object' && first !== null) {
+        if (admitted.has(first)) return original.apply(this, args);
+        if (name === 'labels') return original.call(this, admit(first as Labels));
         if (!isExemplarData(first)) args[0] = cap.fold(first);
         else if (first.labels) args[0] = { ...first, labels: cap.fold(first.labels) };
       } else if (name === 'labels' && typeof first === 'string') {
@@ -74,7 +85,7 @@ export function applyLabelCap<M extends object>(metric: M, cap: LabelCap): M {
         (instance.labelNames ?? []).forEach((label, index) => {
           labels[label] = args[index] as string;
         });
-        return original.call(this, cap.fold(labels));
+        return original.call(this, admit(labels));
       }
       return original.apply(this, args);
     };

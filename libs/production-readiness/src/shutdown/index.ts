@@ -4,7 +4,6 @@ export { installShutdownGate } from './install-shutdown-gate.js';
 export { ShutdownModule } from './shutdown.module.js';
 export {
   DEFAULT_CLEANUP_TIMEOUT_MS,
-  DEFAULT_GRACE_PERIOD_MS,
   DEFAULT_PRODUCTION_DRAIN_DELAY_MS,
   DEFAULT_SHUTDOWN_SIGNALS,
   SHUTDOWN_OPTIONS,

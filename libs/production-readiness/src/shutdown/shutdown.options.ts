@@ -23,7 +23,5 @@ export interface ShutdownOptions {
 
 export const DEFAULT_SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 export const DEFAULT_CLEANUP_TIMEOUT_MS = 5_000;
-/** Kubernetes' default terminationGracePeriodSeconds. */
-export const DEFAULT_GRACE_PERIOD_MS = 30_000;
 /** The drain delay when SHUTDOWN_DRAIN_DELAY_MS is unset, in production. */
 export const DEFAULT_PRODUCTION_DRAIN_DELAY_MS = 5_000;

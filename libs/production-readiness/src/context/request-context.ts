@@ -39,7 +39,12 @@ export class RequestContext {
    * A missing correlation id is minted.
    */
   static run<T>(store: Partial<RequestContextStore>, fn: () => T): T {
-    return storage.run({ ...store, correlationId: store.correlationId ?? randomUUID() }, fn);
+    // Every store has the same shape (apiKeyId is set later, by the guard).
+    const context: RequestContextStore = {
+      correlationId: store.correlationId ?? randomUUID(),
+      apiKeyId: store.apiKeyId,
+    };
+    return storage.run(context, fn);
   }
 
   /**

@@ -4,7 +4,7 @@ export { DEFAULT_QUIET_PATHS, type LoggingOptions } from './logging.options.js';
 export { fieldRedactor, REDACTED } from './redact-fields.js';
 export {
   createLogDestination,
-  PINO_LEVELS,
-  ServiceLogger,
-  type LogDestination,
-} from './service-logger.js';
+  LogDestination,
+  type LogDestinationOptions,
+} from './log-destination.js';
+export { PINO_LEVELS, ServiceLogger } from './service-logger.js';

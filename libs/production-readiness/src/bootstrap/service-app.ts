@@ -13,6 +13,7 @@ import { ERRORS_OPTIONS } from '../errors/errors.module-definition.js';
 import { resolveErrorsOptions, type ErrorsOptions } from '../errors/errors.options.js';
 import { ServiceLogger } from '../logging/service-logger.js';
 import { MessageBus } from '../messaging/message-bus.service.js';
+import { MessageContextInterceptor } from '../messaging/message-context.interceptor.js';
 import { installSecurity } from '../security/install-security.js';
 import type { ServerLimitsOptions } from '../security/server-limits.js';
 import { HttpMetrics } from '../metrics/http-metrics.js';
@@ -175,16 +176,21 @@ export async function createServiceApp(
     shutdown?.registerCleanup('tracing', () => tracing.shutdown());
   }
 
-  const bus = optional(app, MessageBus);
-  if (bus?.isEnabled) {
-    app.connectMicroservice(bus.consumerOptions(), { inheritAppConfig: true });
-    await app.startAllMicroservices();
-    logger.log(`Consuming messages over ${bus.kind}`);
-  }
   await app.init();
   if (app.getHttpAdapter().getType() === 'fastify') {
     // Fastify runs its plugins on ready(); supertest and listen() need them done.
     await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  }
+  const bus = optional(app, MessageBus);
+  if (bus?.isEnabled) {
+    // The HTTP routes took their enhancers in init(); the handlers take theirs
+    // when connected, so the message interceptor (context, metrics, in-flight
+    // count, consumer span) runs on message handlers only, and they still
+    // inherit the app's filters, pipes and guards.
+    app.useGlobalInterceptors(app.get(MessageContextInterceptor, { strict: false }));
+    app.connectMicroservice(bus.consumerOptions(), { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    logger.log(`Consuming messages over ${bus.kind}`);
   }
   return app;
 }

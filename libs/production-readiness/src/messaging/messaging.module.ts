@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { MessageBus } from './message-bus.service.js';
 import { MessageContextInterceptor } from './message-context.interceptor.js';
 import { MessagingModuleClass } from './messaging.module-definition.js';
@@ -7,10 +6,12 @@ import { MessagingModuleClass } from './messaging.module-definition.js';
 /**
  * Connects the app to its message broker through `@nestjs/microservices`:
  * Kafka, NATS or RabbitMQ when configured, an in-process bus otherwise.
- * Requires the config from ServiceConfigModule.
+ * Requires the config from ServiceConfigModule. createServiceApp() connects
+ * the consumer with MessageContextInterceptor on its handlers only: as a
+ * global (APP_INTERCEPTOR) every HTTP request would pay for its rxjs chain.
  */
 @Module({
-  providers: [MessageBus, { provide: APP_INTERCEPTOR, useClass: MessageContextInterceptor }],
-  exports: [MessageBus],
+  providers: [MessageBus, MessageContextInterceptor],
+  exports: [MessageBus, MessageContextInterceptor],
 })
 export class MessagingModule extends MessagingModuleClass {}

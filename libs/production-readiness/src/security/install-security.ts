@@ -88,6 +88,8 @@ function screener(
 }
 
 interface FastifyLikeInstance {
+  hasRequestDecorator(name: string): boolean;
+  decorateRequest(name: string, value: unknown): unknown;
   addHook(
     name: 'onRequest',
     hook: (
@@ -125,6 +127,8 @@ export function installSecurity(app: INestApplication, limits: ServerLimitsOptio
 
   if (adapter.getType() === 'fastify') {
     const fastify = adapter.getInstance() as FastifyLikeInstance;
+    // Declared up front, so the guard setting it keeps every request's shape.
+    if (!fastify.hasRequestDecorator('apiKeyId')) fastify.decorateRequest('apiKeyId', undefined);
     fastify.addHook('onRequest', (request, reply, done) => {
       const screening = screen(request.raw, reply.raw);
       if (screening.kind === 'refuse') return done(screening.error);

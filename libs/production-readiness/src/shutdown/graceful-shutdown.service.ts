@@ -149,7 +149,8 @@ export class GracefulShutdown implements OnApplicationShutdown {
     }
     server.on('request', (_request, response: ServerResponse) => {
       requests.add(response);
-      response.once('close', untrack);
+      // A response closes once: `on` spares the wrapper `once` allocates.
+      response.on('close', untrack);
       if (this.draining && !response.headersSent) response.setHeader('connection', 'close');
     });
     // Nest's close() closes the listener again; by then it is closed already.

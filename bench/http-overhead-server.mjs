@@ -24,7 +24,6 @@
 //   <- { type: 'exit' }   (closes the app and exits)
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { setTimeout } from 'node:timers/promises';
@@ -64,6 +63,9 @@ export const VARIANTS = ['bare', 'context', 'context+logging', 'hand-wired', 'ou
 export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 
 const [adapterName, variant, logFile = '/dev/null'] = process.argv.slice(2);
+// Pieces of `ours` left out, to measure each one's cost (http-overhead.mjs --ours-without):
+// access-log, metrics, api-key, cors, headers.
+const without = new Set((process.env.BENCH_OURS_WITHOUT ?? '').split(',').filter(Boolean));
 if (!['express', 'fastify'].includes(adapterName) || !VARIANTS.includes(variant)) {
   console.error(
     `usage: http-overhead-server.mjs <express|fastify> <${VARIANTS.join('|')}> [logFile]`,
@@ -206,7 +208,15 @@ function moduleOf(variant) {
   } else if (variant === 'ours') {
     Module({
       imports: [
-        ProductionReadinessModule.forRoot({ config: BenchConfig, logging: { destination } }),
+        ProductionReadinessModule.forRoot({
+          config: BenchConfig,
+          logging: { destination, accessLog: !without.has('access-log') },
+          metrics: { httpMetrics: !without.has('metrics') },
+          security: {
+            ...(without.has('cors') && { cors: false }),
+            ...(without.has('headers') && { headers: false }),
+          },
+        }),
       ],
       controllers: [BenchController],
     })(module);
@@ -228,7 +238,9 @@ if (variant === 'ours') {
     ENVIRONMENT: 'bench',
     PORT: '3000', // required by the config; the bench listens on a free port
     HOST: '127.0.0.1',
-    API_KEYS: `sha256:${createHash('sha256').update(BENCH_API_KEY).digest('hex')}`,
+    API_KEYS: without.has('api-key')
+      ? ''
+      : `sha256:${createHash('sha256').update(BENCH_API_KEY).digest('hex')}`,
     CORS_ORIGINS: 'https://app.example',
     METRICS_ENABLED: 'true',
   });
@@ -315,11 +327,14 @@ process.on('message', async (message) => {
       break;
     case 'stop': {
       // The lines of the window still buffered in the asynchronous destination
-      // (sonic-boom's own counter) are written before the CPU is read, so their
-      // cost is charged to the window, not left for later.
-      const pendingLogBytes = destination?._len ?? 0;
-      if (pendingLogBytes > 0) {
-        await Promise.race([once(destination, 'drain'), setTimeout(2000)]);
+      // are written before the CPU is read, so their cost is charged to the
+      // window, not left for later.
+      const pendingLogBytes = destination?.pendingLength ?? 0;
+      if (destination) {
+        await Promise.race([
+          new Promise((resolve) => destination.flush(resolve)),
+          setTimeout(2000),
+        ]);
       }
       const cpu = process.cpuUsage(window.cpu);
       const elapsedMs = performance.now() - window.at;

@@ -15,6 +15,10 @@
 //            ValidationPipe; log: GET that logs a line), --adapters=express[,fastify],
 //          --log-file=PATH (default: a new temp file; /dev/null to discard),
 //          --node=PATH (the Node.js binary that runs the servers; default this one),
+//          --rate=N (requests/s in all, open loop, the same for every variant; default 0: closed loop,
+//            each connection sends its next request when answered),
+//          --ours-without=PIECE[,PIECE] (leave pieces out of `ours` to measure each one: access-log,
+//            metrics, api-key, cors, headers),
 //          --cpu-prof[=DIR] (a V8 CPU profile of each measured window, taken in the server through
 //            the inspector, goes to DIR, default a temp dir; read them with bench/cpu-profile-top.mjs.
 //            The profiler slows the server: CPU figures of such a run are not comparable),
@@ -66,6 +70,10 @@ const settings = {
   durationSeconds: number('duration', quick ? 2 : 10),
   repeats: number('repeats', quick ? 1 : 3),
   connections: number('connections', 10),
+  // Open loop: this many requests per second in all (0: as many as the server answers).
+  rate: number('rate', 0),
+  // Pieces left out of `ours`, to measure what each costs.
+  oursWithout: list('ours-without', []),
   adapters: list('adapters', ['express', 'fastify']),
   routes: list('routes', ['hello', 'validated']).map((route) => `/${route.replace(/^\//, '')}`),
   variants: list('variants', ['bare', 'hand-wired', 'ours']),
@@ -204,7 +212,10 @@ async function startServer(adapter, variant) {
     variant,
     settings.logFile,
   ];
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(command, commandArgs, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_OURS_WITHOUT: settings.oursWithout.join(',') },
+  });
   const exited = once(child, 'exit');
   const next = (type) =>
     new Promise((resolveMessage, reject) => {
@@ -247,6 +258,7 @@ function load(url, seconds) {
     connections: settings.connections,
     duration: seconds,
     pipelining: 1,
+    ...(settings.rate > 0 && { overallRate: settings.rate }),
     method: route.method,
     body: route.body,
     headers: { 'x-api-key': BENCH_API_KEY, ...route.headers },

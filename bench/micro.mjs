@@ -1,5 +1,5 @@
 // Micro-benchmarks of the pieces on every request's path, with tinybench:
-// the request context, the correlation id, the HTTP metrics, the API-key
+// the request context, the correlation id, the HTTP metrics, the access line, the API-key
 // check, the CORS decision and error mapping. A benchmark, not a test: it
 // measures and reports, it asserts nothing.
 //
@@ -23,6 +23,7 @@ import {
   MetricsRegistry,
   RequestContext,
   ServiceError,
+  ServiceLogger,
 } from 'nestjs-production-readiness';
 import { Bench } from 'tinybench';
 import { cliArgs } from './cli-args.mjs';
@@ -52,6 +53,26 @@ const clientId = '3f2b8c1e-9d4a-4e8b-a1c2-7d6e5f4a3b2c';
 const serviceError = new ServiceError(ErrorCode.NOT_FOUND, 'No essay with this id.');
 const httpException = new BadRequestException('Bad input');
 
+// The access line into a destination that keeps nothing: directly, and through
+// pino (a destination asking for pino's metadata takes pino's path).
+const loggerConfig = {
+  SERVICE_NAME: 'bench',
+  SERVICE_VERSION: '0.0.0',
+  ENVIRONMENT: 'bench',
+  LOG_LEVEL: 'INFO',
+  API_KEY_HEADER: 'x-api-key',
+};
+const written = { chars: 0 };
+const nullDestination = (viaPino) => ({
+  write: (line) => {
+    written.chars += line.length;
+  },
+  ...(viaPino && { [Symbol.for('pino.metadata')]: true }),
+});
+const accessLogger = new ServiceLogger(loggerConfig, { destination: nullDestination(false) });
+const pinoAccessLogger = new ServiceLogger(loggerConfig, { destination: nullDestination(true) });
+const finishedRequest = { ...finished, path: '/essays/42', correlationId: clientId };
+
 const bench = new Bench({ time, warmupTime: Math.min(200, time) });
 bench
   .add('context: RequestContext.run + correlationId read', () =>
@@ -63,6 +84,10 @@ bench
   .add('correlation id: mint one (no header)', () => correlationIdFrom({}))
   .add('correlation id: validate an unsafe one', () => isSafeCorrelationId('bad id\r\nx: y'))
   .add('metrics: record one finished request', () => http.record(finished))
+  .add('access line: written directly', () => accessLogger.logRequest(finishedRequest))
+  .add('access line: through pino (the former path)', () =>
+    pinoAccessLogger.logRequest(finishedRequest),
+  )
   .add('API key: match a valid key (sha256, constant time)', () => keys.match(key))
   .add('API key: refuse an invalid key', () => keys.match('not-the-key-0000000000000'))
   .add('errors: classify a ServiceError', () => classifyError(serviceError))

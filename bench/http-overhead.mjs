@@ -22,7 +22,7 @@
 //          --cpu-prof[=DIR] (a V8 CPU profile of each measured window, taken in the server through
 //            the inspector, goes to DIR, default a temp dir; read them with bench/cpu-profile-top.mjs.
 //            The profiler slows the server: CPU figures of such a run are not comparable),
-//          --out=PATH (default bench/results/context-overhead.json, or .quick.json with --quick),
+//          --out=PATH (default bench/results/http-overhead.json, or http-overhead.quick.json with --quick),
 //          --max-foreign=PCT (default 25: a measured window during which other processes used, plus
 //            the hypervisor stole, more than PCT% of a core is measured again, up to --retries=N
 //            times, default 2, 0 with --quick; the least disturbed window is kept),

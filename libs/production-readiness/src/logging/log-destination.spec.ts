@@ -78,6 +78,12 @@ describe('createLogDestination()', () => {
     expect(linesOf(path)).toEqual(written);
   });
 
+  it('stops watching for the exit once ended: many destinations leak no listener', () => {
+    const before = process.listenerCount('exit');
+    for (let n = 0; n < 20; n++) createLogDestination(newFile()).end();
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+
   it('loses no line when the process exits right after logging', async () => {
     const path = newFile();
     // The built module (the test suite builds first): a plain node process can't load .ts.

@@ -32,6 +32,7 @@ export class LogDestination implements DestinationStream {
     this.timer = setInterval(() => this.release(), options.flushIntervalMs ?? 100);
     // Logging never keeps a process alive.
     this.timer.unref();
+    process.once('exit', this.flushAtExit);
   }
 
   write(line: string): boolean {
@@ -61,9 +62,18 @@ export class LogDestination implements DestinationStream {
   /** Writes what is waiting and closes the file descriptor. */
   end(): void {
     clearInterval(this.timer);
+    process.off('exit', this.flushAtExit);
     this.release();
     this.sonic.end();
   }
+
+  private readonly flushAtExit = (): void => {
+    try {
+      this.flushSync();
+    } catch {
+      // Nothing more can be done for logs at exit.
+    }
+  };
 
   private release(): void {
     if (this.pending.length === 0) return;
@@ -87,13 +97,5 @@ export function createLogDestination(
   // minLength 1: a batch is written as soon as it arrives, and flush(callback)
   // waits for writes in flight (with 0 it would call back at once).
   const sonic = pino.destination({ dest, sync: false, minLength: 1 });
-  const destination = new LogDestination(sonic, options);
-  process.once('exit', () => {
-    try {
-      destination.flushSync();
-    } catch {
-      // Nothing more can be done for logs at exit.
-    }
-  });
-  return destination;
+  return new LogDestination(sonic, options);
 }

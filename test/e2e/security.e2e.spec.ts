@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Server } from 'node:http';
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { Public } from 'nestjs-production-readiness';
 import { Redis } from 'ioredis';
 import type { Response } from 'supertest';
@@ -58,6 +59,34 @@ class MixedController {
   }
 }
 
+// One base controller's route methods, inherited by a public controller and
+// a guarded one: the same functions, public in one and not in the other.
+class ItemsController {
+  @Get(':id')
+  item(): { item: boolean } {
+    return { item: true };
+  }
+}
+
+@Public()
+@Controller('open-items')
+class OpenItemsController extends ItemsController {}
+
+@Controller('closed-items')
+class ClosedItemsController extends ItemsController {}
+
+@Controller('configured')
+class ConfiguredController {
+  // Fastify's route config, set by the app: kept beside what the library adds.
+  @RouteConfig({ purpose: 'audit' })
+  @Get()
+  configured(@Req() request: { routeOptions?: { config?: { purpose?: string } } }): {
+    purpose: string | null;
+  } {
+    return { purpose: request.routeOptions?.config?.purpose ?? null };
+  }
+}
+
 function expectUnauthorized(response: Response, detail: string, correlationId?: string): void {
   expectProblem(response, {
     status: 401,
@@ -100,7 +129,7 @@ describe.each(['express', 'fastify'] as const)('API keys on %s', (adapter) => {
       env: { API_KEYS, SERVICE_NAME: uniqueServiceName('keys') },
       // This suite makes many failures from one address on purpose.
       security: { maxAuthFailures: 1_000 },
-      controllers: [OpenController, MixedController],
+      controllers: [OpenController, MixedController, ConfiguredController],
     });
   });
 
@@ -221,6 +250,47 @@ describe.each(['express', 'fastify'] as const)('API keys on %s', (adapter) => {
     await service.http.get('/mixed/private').set('X-API-Key', KEY).expect(200, { hidden: true });
   });
 
+  it('guards routes with parameters', async () => {
+    const unknown = '/essays/00000000-0000-4000-8000-000000000000';
+    expect((await service.http.get(unknown)).status).toBe(401);
+    const withKey = await service.http.get(unknown).set('X-API-Key', KEY);
+    expect(withKey.status).toBe(404);
+    expect(withKey.body).toMatchObject({ status: 404, code: 'NOT_FOUND', instance: unknown });
+  });
+
+  it("keeps a route's own Fastify route config", async () => {
+    const response = await service.http.get('/configured').set('X-API-Key', KEY).expect(200);
+    expect(response.body).toEqual({ purpose: adapter === 'fastify' ? 'audit' : null });
+  });
+
+  it('refuses a POST without a key before reading its body on Fastify, and after on Express', async () => {
+    const socket = await rawConnection(service);
+    // Headers announcing a body that never comes.
+    socket.write(
+      'POST /essays HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 100000\r\nConnection: close\r\n\r\n{"title":',
+    );
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    // Express reads the body before routing, so it still waits for it: the
+    // connection is ended from this side after a while.
+    const answered = await Promise.race([
+      once(socket, 'close').then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_500)),
+    ]);
+    socket.destroy();
+    if (adapter === 'fastify') {
+      expect(answered).toBe(true);
+      expect(text).toMatch(/^HTTP\/1\.1 401 /);
+      expect(text).toContain('application/problem+json');
+      expect(text).toContain(MISSING);
+    } else {
+      expect(answered).toBe(false);
+      expect(text).toBe('');
+    }
+  });
+
   it('serves the probes and /metrics without a key', async () => {
     for (const path of ['/livez', '/readyz', '/healthz', '/startupz', '/metrics']) {
       const response = await service.http.get(path);
@@ -257,6 +327,26 @@ describe.each(['express', 'fastify'] as const)('API keys on %s', (adapter) => {
       expect(metrics.text).not.toContain(secret);
       expect(health.text).not.toContain(secret);
     }
+  });
+});
+
+describe.each(['express', 'fastify'] as const)('inherited routes on %s', (adapter) => {
+  let service: SecuredEssayService;
+
+  beforeAll(async () => {
+    service = await startSecuredEssayService({
+      adapter,
+      env: { API_KEYS, SERVICE_NAME: uniqueServiceName('inherited') },
+      controllers: [OpenItemsController, ClosedItemsController],
+    });
+  });
+
+  afterAll(() => service.close());
+
+  it('serves a method public in one controller and guards it in another', async () => {
+    await service.http.get('/open-items/1').expect(200, { item: true });
+    expect((await service.http.get('/closed-items/1')).status).toBe(401);
+    await service.http.get('/closed-items/1').set('X-API-Key', KEY).expect(200, { item: true });
   });
 });
 

@@ -14,6 +14,7 @@ import { resolveErrorsOptions, type ErrorsOptions } from '../errors/errors.optio
 import { ServiceLogger } from '../logging/service-logger.js';
 import { MessageBus } from '../messaging/message-bus.service.js';
 import { MessageContextInterceptor } from '../messaging/message-context.interceptor.js';
+import { checkApiKeysInFastifyHooks } from '../security/fastify-api-key-hook.js';
 import { installSecurity } from '../security/install-security.js';
 import type { ServerLimitsOptions } from '../security/server-limits.js';
 import { HttpMetrics } from '../metrics/http-metrics.js';
@@ -141,6 +142,9 @@ export async function createServiceApp(
     bodyParser: false,
   } as const;
   const adapter = await httpAdapterFor(options);
+  // Said before the modules are made: the API-key guard is registered or not
+  // by it, and installSecurity() below installs the route hooks in its place.
+  if (adapter?.getType() === 'fastify') checkApiKeysInFastifyHooks(adapter);
   const app = adapter
     ? await NestFactory.create(appModule, adapter, appOptions)
     : await NestFactory.create(appModule, appOptions);

@@ -52,7 +52,9 @@ function clip(value: string | string[] | undefined): string | undefined {
  * `auth_failures_total{reason}`; an address past `maxAuthFailures` in the
  * window is answered 429 with `Retry-After`, key or no key, until the window
  * closes. No keys configured: authentication is off. Message handlers (RPC)
- * are not guarded by it.
+ * are not guarded by it. On Fastify, in an app made by createServiceApp(),
+ * the same checks run in each guarded route's onRequest hook instead, before
+ * the body is read, and the guard is not registered (fastify-api-key-hook.ts).
  *
  * Override `getTracker()` to count failures per something else than the
  * client address, or `getPresentedKey()` to read the key differently.
@@ -61,6 +63,7 @@ function clip(value: string | string[] | undefined): string | undefined {
 export class ApiKeyGuard implements CanActivate, OnModuleInit {
   protected readonly logger = new Logger('Security');
   private readonly failures?: Counter<'reason'>;
+  private isAnnounced = false;
 
   constructor(
     protected readonly policy: SecurityPolicy,
@@ -77,6 +80,10 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   }
 
   onModuleInit(): void {
+    // Once, though Nest calls it for the guard and again for the APP_GUARD
+    // factory that hands the same instance out.
+    if (this.isAnnounced) return;
+    this.isAnnounced = true;
     const { apiKeys, apiKeyHeader } = this.policy;
     if (apiKeys.isEmpty) {
       const message = 'API key authentication is off: API_KEYS is empty, every route is public';
@@ -98,7 +105,29 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const keys = this.keysFor(context, request);
     if (!keys || keys.isEmpty) return true;
+    return this.verify(request, keys);
+  }
 
+  /**
+   * The keys a route takes, given its template and whether its method or
+   * controller is `@Public()`: the metrics keys on the metrics path when
+   * they are set, none on a public path or a public route, API_KEYS on the rest.
+   */
+  keysForRoute(route: string | undefined, isPublic: boolean): ApiKeySet | undefined {
+    const { options, metricsApiKeys, apiKeys } = this.policy;
+    if (route === options.metricsPath && !metricsApiKeys.isEmpty) return metricsApiKeys;
+    if (route !== undefined && options.publicPaths.has(route)) return undefined;
+    return isPublic ? undefined : apiKeys;
+  }
+
+  /**
+   * Checks the key a request carries against `keys`: true, with the key's id
+   * on the request and its context; otherwise throws (or rejects with) the
+   * 401 or 429 ServiceError. The guard calls it, and so does the route's
+   * onRequest hook on Fastify (installSecurity()), which refuses before the
+   * body is read.
+   */
+  verify(request: GuardedRequest, keys: ApiKeySet): boolean | Promise<boolean> {
     // No failure counted anywhere (in memory): nothing to look up.
     if (!this.store.mayHaveFailures()) return this.check(request, keys, undefined, undefined);
     const tracker = this.getTracker(request);
@@ -146,15 +175,11 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
 
   /** The keys this route needs, or undefined when it is public. */
   protected keysFor(context: ExecutionContext, request: GuardedRequest): ApiKeySet | undefined {
-    const route = this.routeOf(request);
-    const { options, metricsApiKeys, apiKeys } = this.policy;
-    if (route === options.metricsPath && !metricsApiKeys.isEmpty) return metricsApiKeys;
-    if (route !== undefined && options.publicPaths.has(route)) return undefined;
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic ? undefined : apiKeys;
+    return this.keysForRoute(this.routeOf(request), isPublic === true);
   }
 
   private routeOf(request: GuardedRequest): string | undefined {

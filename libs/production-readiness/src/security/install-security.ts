@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { ErrorCode, ServiceError } from '../errors/service-error.js';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeyRoutes } from './api-key-routes.js';
+import { checksApiKeysInHooks, installFastifyApiKeyHooks } from './fastify-api-key-hook.js';
 import { SecurityPolicy } from './security-policy.js';
 import {
   applyServerLimits,
@@ -89,6 +92,7 @@ function screener(
 
 interface FastifyLikeInstance {
   hasRequestDecorator(name: string): boolean;
+  addHook(name: 'onRoute', hook: (routeOptions: object) => void): unknown;
   decorateRequest(name: string, value: unknown): unknown;
   addHook(
     name: 'onRequest',
@@ -107,8 +111,10 @@ interface FastifyLikeInstance {
  * response, errors included, and the CORS allowlist, which answers
  * preflights for any path with 204 and refuses a disallowed Origin with 403
  * problem+json. Express's `X-Powered-By` is turned off. The API keys are
- * checked later, by ApiKeyGuard, once the route (and whether it is public)
- * is known. Without SecurityModule only the server limits apply.
+ * checked once the route (and whether it is public) is known: on Express by
+ * ApiKeyGuard; on Fastify, when createServiceApp() made the app, in the
+ * onRequest hook of each guarded route, before its body is read. Without
+ * SecurityModule only the server limits apply.
  * createServiceApp() calls it.
  */
 export function installSecurity(app: INestApplication, limits: ServerLimitsOptions = {}): void {
@@ -136,6 +142,10 @@ export function installSecurity(app: INestApplication, limits: ServerLimitsOptio
       if (screening.kind === 'preflight') return void reply.code(204).send();
       done();
     });
+    const routes = app.get(ApiKeyRoutes, { strict: false });
+    if (checksApiKeysInHooks(adapter, routes)) {
+      installFastifyApiKeyHooks(fastify, app.get(ApiKeyGuard, { strict: false }), routes);
+    }
     return;
   }
   app.use((request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => {

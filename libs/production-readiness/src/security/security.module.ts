@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeyRoutes } from './api-key-routes.js';
 import { AuthFailureStore } from './auth-failure-store.js';
+import { checksApiKeysInHooks } from './fastify-api-key-hook.js';
 import { MemoryAuthFailureStore } from './memory-auth-failure-store.js';
 import { RedisAuthFailureStore } from './redis-auth-failure-store.js';
 import { SecurityPolicy } from './security-policy.js';
@@ -38,10 +40,17 @@ import type { SecurityOptions } from './security.options.js';
       inject: [SecurityPolicy, { token: RedisConnection, optional: true }],
     },
     ApiKeyGuard,
-    // Always registered; with no API_KEYS it lets everything through. An alias,
-    // not a factory returning the guard: Nest would run its onModuleInit twice.
-    { provide: APP_GUARD, useExisting: ApiKeyGuard },
+    ApiKeyRoutes,
+    // Global unless the app checks keys in Fastify route hooks instead (a
+    // Fastify app made by createServiceApp()); with no API_KEYS it lets
+    // everything through. A factory that gives nothing registers no guard.
+    {
+      provide: APP_GUARD,
+      useFactory: (guard: ApiKeyGuard, routes: ApiKeyRoutes, host: HttpAdapterHost) =>
+        checksApiKeysInHooks(host.httpAdapter, routes) ? null : guard,
+      inject: [ApiKeyGuard, ApiKeyRoutes, HttpAdapterHost],
+    },
   ],
-  exports: [SecurityPolicy, AuthFailureStore, ApiKeyGuard],
+  exports: [SecurityPolicy, AuthFailureStore, ApiKeyGuard, ApiKeyRoutes],
 })
 export class SecurityModule extends SecurityModuleClass {}

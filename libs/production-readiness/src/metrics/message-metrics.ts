@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Counter, Histogram } from 'prom-client';
 import { MetricsRegistry } from './metrics-registry.js';
 import {
   DEFAULT_MESSAGE_DURATION_BUCKETS,
   METRICS_OPTIONS,
   type MetricsOptions,
 } from './metrics.options.js';
+import type { RedMetrics } from './red-metrics.js';
 
 export type MessageOutcome = 'success' | 'error';
 
@@ -19,27 +19,21 @@ type MessageLabel = 'transport' | 'pattern' | 'outcome';
  */
 @Injectable()
 export class MessageMetrics {
-  private readonly handled: Counter<MessageLabel>;
-  private readonly duration: Histogram<MessageLabel>;
+  private readonly red: RedMetrics<MessageLabel>;
 
   constructor(metrics: MetricsRegistry, @Inject(METRICS_OPTIONS) options: MetricsOptions) {
-    const labelNames: MessageLabel[] = ['transport', 'pattern', 'outcome'];
-    this.handled = metrics.counter({
-      name: 'messages_handled_total',
-      help: 'Messages handled by the service, by transport, pattern and outcome.',
-      labelNames,
-    });
-    this.duration = metrics.histogram({
-      name: 'message_handling_duration_seconds',
-      help: 'Time a message handler took, by transport, pattern and outcome.',
-      labelNames,
+    this.red = metrics.redMetrics({
+      countName: 'messages_handled_total',
+      countHelp: 'Messages handled by the service, by transport, pattern and outcome.',
+      durationName: 'message_handling_duration_seconds',
+      durationHelp: 'Time a message handler took, by transport, pattern and outcome.',
+      labelNames: ['transport', 'pattern', 'outcome'],
       buckets: options.messageDurationBuckets ?? DEFAULT_MESSAGE_DURATION_BUCKETS,
+      enableExemplars: false,
     });
   }
 
   record(transport: string, pattern: string, outcome: MessageOutcome, durationMs: number): void {
-    const labels = { transport, pattern, outcome };
-    this.handled.inc(labels);
-    this.duration.observe(labels, durationMs / 1000);
+    this.red.observe(this.red.seriesFor({ transport, pattern, outcome }), durationMs / 1000);
   }
 }

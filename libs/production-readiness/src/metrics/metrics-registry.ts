@@ -14,6 +14,7 @@ import { BaseServiceConfig } from '../config/base-service.config.js';
 import { contentTypeOf, renderExposition, type ExpositionFormat } from './exposition.js';
 import { applyLabelCap, DEFAULT_MAX_LABEL_VALUES, LabelCap } from './label-cap.js';
 import { METRICS_OPTIONS, type MetricsOptions } from './metrics.options.js';
+import { RedMetrics, type RedMetricsConfig } from './red-metrics.js';
 
 /** What a connection pool reports: connections in use, idle, the most it opens, and callers waiting. */
 export interface PoolUsage {
@@ -101,6 +102,24 @@ export class MetricsRegistry {
   }
 
   /**
+   * A counter of events and a histogram of their durations over the same
+   * label sets, recorded with one call (RedMetrics); created once, with the
+   * label values of both capped.
+   */
+  redMetrics<L extends string>(config: RedMetricsConfig<L>): RedMetrics<L> {
+    const declared = this.registry.getSingleMetric(config.durationName) as
+      { owner?: unknown } | undefined;
+    if (declared?.owner instanceof RedMetrics) return declared.owner as RedMetrics<L>;
+    const red = new RedMetrics(config, [
+      this.labelCap(config.countName),
+      this.labelCap(config.durationName),
+    ]);
+    this.registry.registerMetric(red.counter as never);
+    this.registry.registerMetric(red.histogram as never);
+    return red;
+  }
+
+  /**
    * Shows a connection pool as `database_connections_active|idle|max|waiting{pool}`,
    * read when scraped. Returns the function that stops tracking it.
    */
@@ -124,10 +143,13 @@ export class MetricsRegistry {
   }
 
   private capped<M extends object>(metric: M, name: string): M {
-    const cap = new LabelCap(name, this.maxLabelValues, (metricName, label) =>
+    return applyLabelCap(metric, this.labelCap(name));
+  }
+
+  private labelCap(name: string): LabelCap {
+    return new LabelCap(name, this.maxLabelValues, (metricName, label) =>
       this.droppedLabelValues.inc({ metric: metricName, label }),
     );
-    return applyLabelCap(metric, cap);
   }
 
   // The standards document's system metrics: memory and connection pools.

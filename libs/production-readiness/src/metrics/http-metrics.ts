@@ -51,9 +51,11 @@ export class HttpMetrics {
     const { method, statusCode } = request;
     const route = request.route ?? UNMATCHED_ROUTE;
     let byRoute = this.series.get(method);
-    if (!byRoute) this.series.set(method, (byRoute = new Map()));
+    if (!byRoute) {
+      this.series.set(method, (byRoute = new Map<string, Map<number, RedSeries<HttpLabel>>>()));
+    }
     let byStatus = byRoute.get(route);
-    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    if (!byStatus) byRoute.set(route, (byStatus = new Map<number, RedSeries<HttpLabel>>()));
     let series = byStatus.get(statusCode);
     if (!series) {
       // The label caps fold a flood of values; the map stays as bounded as

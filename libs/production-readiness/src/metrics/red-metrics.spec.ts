@@ -129,10 +129,17 @@ describe('RedMetrics', () => {
     expect(await renderExposition(untraced.registry, 'openmetrics', {})).not.toContain('trace_id');
   });
 
-  it('starts over on reset, as prom-client metrics do', async () => {
+  it('starts over on reset, as prom-client metrics do, and counts again through a kept series', async () => {
     const { registry, red } = ours();
-    red.observe(red.seriesFor({ method: 'GET', route: '/a', status_code: '200' }), 0.05);
+    const kept = red.seriesFor({ method: 'GET', route: '/a', status_code: '200' });
+    red.observe(kept, 0.05);
+    red.observe(kept, 0.05);
     registry.resetMetrics();
     expect(await renderExposition(registry, 'prometheus', {})).not.toContain('route="/a"');
+
+    red.observe(kept, 0.05);
+    const text = await renderExposition(registry, 'prometheus', {});
+    expect(text).toContain('requests_total{method="GET",route="/a",status_code="200"} 1');
+    expect(red.seriesFor({ method: 'GET', route: '/a', status_code: '200' })).toBe(kept);
   });
 });

@@ -12,6 +12,8 @@ interface Exemplar {
 export class RedSeries<L extends string> {
   count = 0;
   sum = 0;
+  /** Left out of the exposition since a reset, until observed again. */
+  isHidden = false;
   /** Observations per bucket (not cumulative); the last bucket is above every bound. */
   readonly inBucket: Float64Array;
   /** The last exemplar of each bucket, in a traced process. */
@@ -110,10 +112,7 @@ export class RedMetrics<L extends string> {
     this.hasExemplars = config.enableExemplars;
     const { labelNames } = config;
     this.counter = new RedCollectable(this, config.countName, config.countHelp, 'counter', () =>
-      [...this.series.values()].map((series) => ({
-        labels: { ...series.labels },
-        value: series.count,
-      })),
+      this.shownSeries().map((series) => ({ labels: { ...series.labels }, value: series.count })),
     );
     this.histogram = new RedCollectable(
       this,
@@ -135,8 +134,7 @@ export class RedMetrics<L extends string> {
       const capped = cap.fold(labels);
       if (capped !== labels) folded = capped;
     }
-    let key = '';
-    for (const name of this.config.labelNames) key += `${folded[name]}\u0000`;
+    const key = this.keyOf(folded);
     let series = this.series.get(key);
     if (!series) {
       series = new RedSeries(Object.freeze({ ...folded }), this.bounds.length, this.hasExemplars);
@@ -147,6 +145,7 @@ export class RedMetrics<L extends string> {
 
   /** One event that took `seconds`; with a trace id, its bucket's exemplar. */
   observe(series: RedSeries<L>, seconds: number, traceId?: string): void {
+    series.isHidden = false;
     series.count += 1;
     series.sum += seconds;
     const { bounds } = this;
@@ -162,15 +161,35 @@ export class RedMetrics<L extends string> {
     }
   }
 
+  /**
+   * Starts every series over, as prom-client's reset() does: none is shown
+   * until observed again. The series stay, so callers keep theirs.
+   */
   reset(): void {
-    this.series.clear();
+    for (const series of this.series.values()) {
+      series.isHidden = true;
+      series.count = 0;
+      series.sum = 0;
+      series.inBucket.fill(0);
+      series.exemplars?.fill(undefined);
+    }
+  }
+
+  private shownSeries(): Array<RedSeries<L>> {
+    return [...this.series.values()].filter((series) => !series.isHidden);
+  }
+
+  private keyOf(labels: Readonly<Record<L, string>>): string {
+    let key = '';
+    for (const name of this.config.labelNames) key += `${labels[name]}\u0000`;
+    return key;
   }
 
   private histogramSamples(): Sample[] {
     const { durationName } = this.config;
     const bucketName = `${durationName}_bucket`;
     const samples: Sample[] = [];
-    for (const series of this.series.values()) {
+    for (const series of this.shownSeries()) {
       const { labels, exemplars } = series;
       let cumulative = 0;
       for (let bucket = 0; bucket <= this.bounds.length; bucket++) {

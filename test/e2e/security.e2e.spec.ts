@@ -250,9 +250,11 @@ describe.each(['express', 'fastify'] as const)('API keys on %s', (adapter) => {
     await service.http.get('/mixed/private').set('X-API-Key', KEY).expect(200, { hidden: true });
   });
 
-  it('guards routes with parameters', async () => {
+  it('guards routes with parameters, and the HEAD twin of a GET route', async () => {
     const unknown = '/essays/00000000-0000-4000-8000-000000000000';
     expect((await service.http.get(unknown)).status).toBe(401);
+    expect((await service.http.head(unknown)).status).toBe(401);
+    expect((await service.http.head(unknown).set('X-API-Key', KEY)).status).toBe(404);
     const withKey = await service.http.get(unknown).set('X-API-Key', KEY);
     expect(withKey.status).toBe(404);
     expect(withKey.body).toMatchObject({ status: 404, code: 'NOT_FOUND', instance: unknown });

@@ -6,6 +6,8 @@
 // Variants, all serving GET /hello (small JSON) and POST /validated (a DTO
 // through a ValidationPipe):
 //   bare             the Nest app with nothing added (the limit);
+//   als              + an AsyncLocalStorage entered per request and nothing else: the
+//                    floor any request context pays on this Node.js (async_hooks on Node 20);
 //   context          + the library's request context;
 //   context+logging  + the library's logger and access log;
 //   hand-wired       what a user wires by hand: nestjs-pino (pino-http) to the
@@ -23,6 +25,7 @@
 //   <- { type: 'stop' }   -> { type: 'stopped', cpuUserUs, cpuSystemUs, requests, elapsedMs, pendingLogBytes }
 //   <- { type: 'exit' }   (closes the app and exits)
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -58,7 +61,7 @@ import {
 import pino from 'pino';
 import { tap } from 'rxjs';
 
-export const VARIANTS = ['bare', 'context', 'context+logging', 'hand-wired', 'ours'];
+export const VARIANTS = ['bare', 'als', 'context', 'context+logging', 'hand-wired', 'ours'];
 /** The key every load request sends (X-API-Key); the variants that check keys accept it. */
 export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 
@@ -279,6 +282,15 @@ if (variant === 'context+logging') {
   installHttpRequestContext(app, { onFinish: (finished) => serviceLogger.logRequest(finished) });
 } else if (variant === 'context') {
   installHttpRequestContext(app);
+} else if (variant === 'als') {
+  // Before the routes (and, on Express, the body parsers), as the context is.
+  const storage = new AsyncLocalStorage();
+  const instance = app.getHttpAdapter().getInstance();
+  if (adapterName === 'fastify') {
+    instance.addHook('onRequest', (request, reply, done) => storage.run(request, done));
+  } else {
+    instance.use((request, response, next) => storage.run(request, next));
+  }
 }
 if (app.getHttpAdapter().getType() === 'fastify' && variant !== 'ours') {
   await app.init();

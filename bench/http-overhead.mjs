@@ -10,13 +10,16 @@
 //   node bench/http-overhead.mjs --quick # smoke run: 1 s warm-up, 2 s measured, 1 repeat
 //
 // Options: --quick, --repeats=N, --warmup=S, --duration=S, --connections=N,
-//          --variants=bare,hand-wired,ours (any of bare, context, context+logging, hand-wired, ours),
+//          --variants=bare,hand-wired,ours (any of bare, als, context, context+logging, hand-wired, ours),
 //          --routes=hello,validated (hello: GET small JSON; validated: POST through a
 //            ValidationPipe; log: GET that logs a line), --adapters=express[,fastify],
 //          --log-file=PATH (default: a new temp file; /dev/null to discard),
 //          --node=PATH (the Node.js binary that runs the servers; default this one),
 //          --rate=N (requests/s in all, open loop, the same for every variant; default 0: closed loop,
 //            each connection sends its next request when answered),
+//          --slices=N (every variant's server stays up and the variants take turns, N windows of
+//            --duration each, in an order that rotates; paired by slice, this cancels the drift of
+//            a VM's speed between windows, which rounds of new servers do not; --repeats is unused),
 //          --ours-without=PIECE[,PIECE] (leave pieces out of `ours` to measure each one: access-log,
 //            metrics, api-key, cors, headers),
 //          --cpu-prof[=DIR] (a V8 CPU profile of each measured window, taken in the server through
@@ -46,7 +49,7 @@ import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'http-overhead-server.mjs');
-const VARIANTS = ['bare', 'context', 'context+logging', 'hand-wired', 'ours'];
+const VARIANTS = ['bare', 'als', 'context', 'context+logging', 'hand-wired', 'ours'];
 // The key the variants that check API keys accept (http-overhead-server.mjs).
 const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 const ROUTES = {
@@ -69,6 +72,8 @@ const settings = {
   warmupSeconds: number('warmup', quick ? 1 : 3),
   durationSeconds: number('duration', quick ? 2 : 10),
   repeats: number('repeats', quick ? 1 : 3),
+  // Servers kept up, variants taking turns in this many short windows (0: rounds of new servers).
+  slices: number('slices', 0),
   connections: number('connections', 10),
   // Open loop: this many requests per second in all (0: as many as the server answers).
   rate: number('rate', 0),
@@ -233,6 +238,15 @@ async function startServer(adapter, variant) {
   const { port } = await next('ready');
   return {
     port,
+    // --slices: the servers not being measured are stopped (SIGSTOP), so what they
+    // would do while idle (timers, V8's memory reducer collecting once the load
+    // stops) does not take core 0 from the one being measured.
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     async window(run, profile) {
       const started = next('started');
       child.send({ type: 'start', profile });
@@ -265,85 +279,137 @@ function load(url, seconds) {
   });
 }
 
+// One measured window of a warmed-up server on one route, measured again while
+// other processes or the hypervisor took more than --max-foreign of a core.
+async function measureWindow(server, adapter, variant, route, round, waitedSeconds) {
+  const url = `http://127.0.0.1:${server.port}${route}`;
+  // Other processes' CPU plus the hypervisor's steal: time the server could not have.
+  const disturbance = (w) => (w.foreignPercent ?? 0) + (w.stealPercent ?? 0);
+  let window;
+  let attempts = 0;
+  do {
+    attempts += 1;
+    const profile = cpuProf
+      ? join(
+          cpuProf,
+          `${adapter}-${variant}${route.replaceAll('/', '-')}-r${round}-a${attempts}.cpuprofile`,
+        )
+      : undefined;
+    const attempt = {
+      ...(await server.window(() => load(url, settings.durationSeconds), profile)),
+      profile,
+    };
+    if (!window || disturbance(attempt) < disturbance(window)) window = attempt;
+    if (disturbance(attempt) > settings.maxForeignPercent && attempts <= settings.retries) {
+      console.log(
+        `  (others used ${attempt.foreignPercent.toFixed(0)}% of a core, steal ${attempt.stealPercent.toFixed(0)}%: measuring again)`,
+      );
+    }
+  } while (disturbance(window) > settings.maxForeignPercent && attempts <= settings.retries);
+  const { result, server: usage, foreignPercent, stealPercent, profile } = window;
+  const cpuUs = usage.cpuUserUs + usage.cpuSystemUs;
+  const problems = result.errors + result.timeouts + result.non2xx;
+  if (problems > 0) {
+    console.warn(
+      `  ! ${adapter}/${variant} ${route}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`,
+    );
+  }
+  const measurement = {
+    adapter,
+    variant,
+    route,
+    round,
+    reqPerSec: result.requests.average,
+    requests: result.requests.total,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    latencyMeanMs: result.latency.average,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    serverRequests: usage.requests,
+    serverCpuUserUs: usage.cpuUserUs,
+    serverCpuSystemUs: usage.cpuSystemUs,
+    serverWindowMs: usage.elapsedMs,
+    pendingLogBytesAtStop: usage.pendingLogBytes,
+    serverCpuUtilisation: cpuUs / 1000 / usage.elapsedMs,
+    cpuUsPerRequest: cpuUs / usage.requests,
+    userUsPerRequest: usage.cpuUserUs / usage.requests,
+    systemUsPerRequest: usage.cpuSystemUs / usage.requests,
+    foreignCpuPercent: foreignPercent,
+    stealPercent,
+    attempts,
+    waitedForQuietSeconds: waitedSeconds,
+    ...(profile ? { cpuProfile: profile } : {}),
+  };
+  console.log(
+    `  ${settings.slices ? 'slice' : 'round'} ${round} ${adapter.padEnd(7)} ${variant.padEnd(15)} ${route.padEnd(6)} ` +
+      `${Math.round(measurement.reqPerSec).toString().padStart(6)} req/s  p99 ${String(measurement.latencyP99Ms).padStart(3)} ms  ` +
+      `${measurement.cpuUsPerRequest.toFixed(1).padStart(6)} µs/req  (server CPU ${(measurement.serverCpuUtilisation * 100).toFixed(0)}%` +
+      (foreignPercent === undefined
+        ? ')'
+        : `, others ${foreignPercent.toFixed(0)}%, steal ${stealPercent.toFixed(1)}%)`),
+  );
+  return measurement;
+}
+
+const warmUp = (server, route) =>
+  load(`http://127.0.0.1:${server.port}${route}`, settings.warmupSeconds);
+
+// A round: one server of one variant, started, warmed up and measured on every route.
 async function measure(adapter, variant, round) {
   const waitedSeconds = await waitQuiet();
   const server = await startServer(adapter, variant);
   const measurements = [];
   try {
     for (const route of settings.routes) {
-      const url = `http://127.0.0.1:${server.port}${route}`;
-      await load(url, settings.warmupSeconds);
-      // Other processes' CPU plus the hypervisor's steal: time the server could not have.
-      const disturbance = (w) => (w.foreignPercent ?? 0) + (w.stealPercent ?? 0);
-      let window;
-      let attempts = 0;
-      do {
-        attempts += 1;
-        const profile = cpuProf
-          ? join(
-              cpuProf,
-              `${adapter}-${variant}${route.replaceAll('/', '-')}-r${round}-a${attempts}.cpuprofile`,
-            )
-          : undefined;
-        const attempt = {
-          ...(await server.window(() => load(url, settings.durationSeconds), profile)),
-          profile,
-        };
-        if (!window || disturbance(attempt) < disturbance(window)) window = attempt;
-        if (disturbance(attempt) > settings.maxForeignPercent && attempts <= settings.retries) {
-          console.log(
-            `  (others used ${attempt.foreignPercent.toFixed(0)}% of a core, steal ${attempt.stealPercent.toFixed(0)}%: measuring again)`,
-          );
-        }
-      } while (disturbance(window) > settings.maxForeignPercent && attempts <= settings.retries);
-      const { result, server: usage, foreignPercent, stealPercent, profile } = window;
-      const cpuUs = usage.cpuUserUs + usage.cpuSystemUs;
-      const problems = result.errors + result.timeouts + result.non2xx;
-      if (problems > 0) {
-        console.warn(
-          `  ! ${adapter}/${variant} ${route}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`,
-        );
-      }
-      measurements.push({
-        adapter,
-        variant,
-        route,
-        round,
-        reqPerSec: result.requests.average,
-        requests: result.requests.total,
-        latencyP50Ms: result.latency.p50,
-        latencyP99Ms: result.latency.p99,
-        latencyMeanMs: result.latency.average,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        non2xx: result.non2xx,
-        serverRequests: usage.requests,
-        serverCpuUserUs: usage.cpuUserUs,
-        serverCpuSystemUs: usage.cpuSystemUs,
-        serverWindowMs: usage.elapsedMs,
-        pendingLogBytesAtStop: usage.pendingLogBytes,
-        serverCpuUtilisation: cpuUs / 1000 / usage.elapsedMs,
-        cpuUsPerRequest: cpuUs / usage.requests,
-        userUsPerRequest: usage.cpuUserUs / usage.requests,
-        systemUsPerRequest: usage.cpuSystemUs / usage.requests,
-        foreignCpuPercent: foreignPercent,
-        stealPercent,
-        attempts,
-        waitedForQuietSeconds: waitedSeconds,
-        ...(profile ? { cpuProfile: profile } : {}),
-      });
-      const last = measurements.at(-1);
-      console.log(
-        `  round ${round} ${adapter.padEnd(7)} ${variant.padEnd(15)} ${route.padEnd(6)} ` +
-          `${Math.round(last.reqPerSec).toString().padStart(6)} req/s  p99 ${String(last.latencyP99Ms).padStart(3)} ms  ` +
-          `${last.cpuUsPerRequest.toFixed(1).padStart(6)} µs/req  (server CPU ${(last.serverCpuUtilisation * 100).toFixed(0)}%` +
-          (foreignPercent === undefined
-            ? ')'
-            : `, others ${foreignPercent.toFixed(0)}%, steal ${stealPercent.toFixed(1)}%)`),
-      );
+      await warmUp(server, route);
+      measurements.push(await measureWindow(server, adapter, variant, route, round, waitedSeconds));
     }
   } finally {
     await server.close();
+  }
+  return measurements;
+}
+
+// --slices: every variant's server of an adapter stays up, and the variants take
+// turns in short windows, the order rotating from slice to slice. A VM whose
+// speed drifts by tens of percent from one ten-second window to the next (seen
+// on the machines of this project) then moves every variant of a slice alike.
+async function measureSliced(adapter) {
+  const waitedSeconds = await waitQuiet();
+  const servers = new Map();
+  const measurements = [];
+  try {
+    for (const variant of settings.variants) {
+      const server = await startServer(adapter, variant);
+      servers.set(variant, server);
+      server.pause();
+    }
+    for (const route of settings.routes) {
+      for (const server of servers.values()) {
+        server.resume();
+        await warmUp(server, route);
+        server.pause();
+      }
+      for (let slice = 1; slice <= settings.slices; slice++) {
+        const turn = (slice - 1) % settings.variants.length;
+        const order = [...settings.variants.slice(turn), ...settings.variants.slice(0, turn)];
+        for (const variant of order) {
+          const server = servers.get(variant);
+          server.resume();
+          measurements.push(
+            await measureWindow(server, adapter, variant, route, slice, waitedSeconds),
+          );
+          server.pause();
+        }
+      }
+    }
+  } finally {
+    for (const server of servers.values()) {
+      server.resume();
+      await server.close();
+    }
   }
   return measurements;
 }
@@ -389,6 +455,8 @@ function summarise(runs) {
                 median(bare.map((run) => run.userUsPerRequest)),
           overheadUsPerRequest: variant === 'bare' ? 0 : cpu - bareCpu,
           overheadPercent: variant === 'bare' ? 0 : ((cpu - bareCpu) / bareCpu) * 100,
+          // The median of the per-round (per-slice) differences: with --slices, the steadier figure.
+          pairedOverheadMedianUs: variant === 'bare' ? 0 : median(paired),
           pairedOverheadRangeUs:
             variant === 'bare' ? [0, 0] : [Math.min(...paired), Math.max(...paired)],
           cpuUsPerRequestRange: [
@@ -433,7 +501,7 @@ function table(summary) {
     'user + sys',
     'over bare µs/req',
     'user over bare',
-    'paired range',
+    'paired median (range)',
     'others / steal %',
   ];
   for (const [adapter, routes] of Object.entries(summary)) {
@@ -451,7 +519,9 @@ function table(summary) {
         variant === 'bare'
           ? '—'
           : `${row.userOverheadUsPerRequest >= 0 ? '+' : ''}${row.userOverheadUsPerRequest.toFixed(1)}`,
-        variant === 'bare' ? '—' : row.pairedOverheadRangeUs.map((v) => v.toFixed(1)).join(' … '),
+        variant === 'bare'
+          ? '—'
+          : `${row.pairedOverheadMedianUs.toFixed(1)} (${row.pairedOverheadRangeUs.map((v) => v.toFixed(1)).join(' … ')})`,
         row.foreignCpuPercentMedian === undefined
           ? '?'
           : `${row.foreignCpuPercentMedian.toFixed(0)} / ${row.stealPercentMedian.toFixed(0)}`,
@@ -534,7 +604,10 @@ const started = new Date();
 const library = libraryVersion();
 console.log(
   `http-overhead: ${settings.adapters.join('+')} × ${settings.variants.join(', ')} on ${settings.routes.join(', ')}; ` +
-    `${settings.connections} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ${settings.repeats} repeat(s)`,
+    `${settings.connections} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ` +
+    (settings.slices
+      ? `${settings.slices} slices (servers kept up)`
+      : `${settings.repeats} repeat(s)`),
 );
 console.log(
   `machine: ${cores} cores, ${cpuModel}, servers on node ${serverNodeVersion}, ${pinned ? 'server on core 0, autocannon on core 1' : 'not pinned'}`,
@@ -546,10 +619,14 @@ if (cpuProf) {
 }
 
 const runs = [];
-for (let round = 1; round <= settings.repeats; round++) {
-  for (const adapter of settings.adapters) {
-    for (const variant of settings.variants) {
-      runs.push(...(await measure(adapter, variant, round)));
+if (settings.slices) {
+  for (const adapter of settings.adapters) runs.push(...(await measureSliced(adapter)));
+} else {
+  for (let round = 1; round <= settings.repeats; round++) {
+    for (const adapter of settings.adapters) {
+      for (const variant of settings.variants) {
+        runs.push(...(await measure(adapter, variant, round)));
+      }
     }
   }
 }

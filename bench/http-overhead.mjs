@@ -10,7 +10,8 @@
 //   node bench/http-overhead.mjs --quick # smoke run: 1 s warm-up, 2 s measured, 1 repeat
 //
 // Options: --quick, --repeats=N, --warmup=S, --duration=S, --connections=N,
-//          --variants=bare,hand-wired,ours (any of bare, als, context, context+logging, hand-wired, ours),
+//          --variants=bare,hand-wired,ours (any of bare, als, context, context+logging, hand-wired, ours,
+//            and ours-PIECE[+PIECE]: ours without those pieces, see --ours-without),
 //          --routes=hello,validated (hello: GET small JSON; validated: POST through a
 //            ValidationPipe; log: GET that logs a line), --adapters=express[,fastify],
 //          --log-file=PATH (default: a new temp file; /dev/null to discard),
@@ -50,6 +51,8 @@ import { cliArgs } from './cli-args.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'http-overhead-server.mjs');
 const VARIANTS = ['bare', 'als', 'context', 'context+logging', 'hand-wired', 'ours'];
+// What --ours-without and the ours-PIECE variants can leave out of ours.
+const OURS_PIECES = ['access-log', 'metrics', 'api-key', 'cors', 'headers'];
 // The key the variants that check API keys accept (http-overhead-server.mjs).
 const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 const ROUTES = {
@@ -93,7 +96,7 @@ const settings = {
   waitQuietSeconds: args.has('no-wait-quiet') ? 0 : number('wait-quiet', quick ? 0 : 30),
 };
 for (const variant of settings.variants) {
-  if (!VARIANTS.includes(variant))
+  if (!VARIANTS.includes(serverVariant(variant).variant))
     throw new Error(`unknown variant ${variant}: one of ${VARIANTS}`);
 }
 for (const route of settings.routes) {
@@ -208,7 +211,20 @@ async function waitQuiet() {
 }
 
 // --- One server process.
-async function startServer(adapter, variant) {
+// `ours-PIECE[+PIECE]` is ours without those pieces, beside ours in the same run
+// (what --ours-without does to every `ours`).
+function serverVariant(variant) {
+  const match = /^ours-(.+)$/.exec(variant);
+  const pieces = match ? match[1].split('+') : [];
+  for (const piece of pieces) {
+    if (!OURS_PIECES.includes(piece))
+      throw new Error(`unknown piece ${piece}: one of ${OURS_PIECES}`);
+  }
+  return { variant: match ? 'ours' : variant, without: [...settings.oursWithout, ...pieces] };
+}
+
+async function startServer(adapter, label) {
+  const { variant, without } = serverVariant(label);
   const command = pinned ? 'taskset' : serverNode;
   const commandArgs = [
     ...(pinned ? ['-c', '0', serverNode] : []),
@@ -219,7 +235,7 @@ async function startServer(adapter, variant) {
   ];
   const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_OURS_WITHOUT: settings.oursWithout.join(',') },
+    env: { ...process.env, BENCH_OURS_WITHOUT: without.join(',') },
   });
   const exited = once(child, 'exit');
   const next = (type) =>
@@ -548,6 +564,7 @@ function table(summary) {
 function chart(summary) {
   const colours = {
     bare: '#7f8c8d',
+    als: '#a3afb0',
     context: '#95a5a6',
     'context+logging': '#bdc3c7',
     'hand-wired': '#e67e22',
@@ -569,7 +586,7 @@ function chart(summary) {
   const width = 70 + groups.length * groupWidth + 20;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
-    `<text x="10" y="20" font-size="14">Server CPU per request (µs, lower is better), median of ${settings.repeats} round(s)</text>`,
+    `<text x="10" y="20" font-size="14">Server CPU per request (µs, lower is better), ${settings.slices ? `median of ${settings.slices} slices` : `median of ${settings.repeats} round(s)`}</text>`,
     `<line x1="60" y1="${top + plot}" x2="${width - 10}" y2="${top + plot}" stroke="#333"/>`,
   ];
   groups.forEach((group, g) => {
@@ -580,7 +597,7 @@ function chart(summary) {
       const h = (row.cpuUsPerRequest / max) * plot;
       const x = x0 + v * bar;
       parts.push(
-        `<rect x="${x}" y="${(top + plot - h).toFixed(1)}" width="${bar - 4}" height="${h.toFixed(1)}" fill="${colours[variant]}"/>`,
+        `<rect x="${x}" y="${(top + plot - h).toFixed(1)}" width="${bar - 4}" height="${h.toFixed(1)}" fill="${colours[variant] ?? '#7fb3d5'}"/>`,
         `<text x="${x + (bar - 4) / 2}" y="${(top + plot - h - 4).toFixed(1)}" text-anchor="middle">${row.cpuUsPerRequest.toFixed(0)}</text>`,
       );
     });
@@ -591,7 +608,7 @@ function chart(summary) {
   variants.forEach((variant, v) => {
     const x = 70 + v * 120;
     parts.push(
-      `<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${colours[variant]}"/>`,
+      `<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${colours[variant] ?? '#7fb3d5'}"/>`,
       `<text x="${x + 16}" y="${height - 12}">${variant}</text>`,
     );
   });

@@ -9,6 +9,9 @@
 // Options: --time=MS (default 500 per task), --out=PATH (default bench/results/micro.json).
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadRequestException } from '@nestjs/common';
@@ -22,6 +25,7 @@ import {
   isSafeCorrelationId,
   MetricsRegistry,
   RequestContext,
+  SecurityPolicy,
   ServiceError,
   ServiceLogger,
 } from 'nestjs-production-readiness';
@@ -73,6 +77,33 @@ const accessLogger = new ServiceLogger(loggerConfig, { destination: nullDestinat
 const pinoAccessLogger = new ServiceLogger(loggerConfig, { destination: nullDestination(true) });
 const finishedRequest = { ...finished, path: '/essays/42', correlationId: clientId };
 
+// A response head as node:http writes it, to a socket that discards: the
+// framework's own headers, and those plus what ours adds to every response
+// (correlation id, the security headers, Vary: Origin). Node validates and
+// serializes each header, whichever API sets it.
+const discard = new Writable({
+  write: (_chunk, _encoding, callback) => callback(),
+  writev: (_chunks, callback) => callback(),
+});
+const securityHeaders = new SecurityPolicy({}, {}).writeHeaders;
+function response() {
+  const request = new IncomingMessage(new Socket());
+  request.method = 'GET';
+  request.httpVersionMajor = 1;
+  request.httpVersionMinor = 1;
+  const res = new ServerResponse(request);
+  res.socket = discard;
+  return res;
+}
+const replyBody = '{"message":"hello","ok":true}';
+const frameworkHeaders = () => ({
+  'content-type': 'application/json; charset=utf-8',
+  'content-length': '29',
+});
+// A new response before each call, outside the timed call.
+let res;
+const freshResponse = { beforeEach: () => void (res = response()) };
+
 const bench = new Bench({ time, warmupTime: Math.min(200, time) });
 bench
   .add('context: RequestContext.run + correlationId read', () =>
@@ -97,6 +128,25 @@ bench
   )
   .add('CORS: decide a request without Origin', () =>
     cors.decide({ method: 'GET', origin: undefined, host: 'api.example' }),
+  )
+  .add(
+    'response head: the framework headers only',
+    () => {
+      res.writeHead(200, frameworkHeaders());
+      res.end(replyBody);
+    },
+    freshResponse,
+  )
+  .add(
+    'response head: + correlation id, security headers, Vary',
+    () => {
+      res.setHeader('x-correlation-id', clientId);
+      securityHeaders(undefined, res);
+      res.setHeader('vary', 'Origin');
+      res.writeHead(200, frameworkHeaders());
+      res.end(replyBody);
+    },
+    freshResponse,
   );
 
 await bench.run();

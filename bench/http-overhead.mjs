@@ -19,8 +19,9 @@
 //          --rate=N (requests/s in all, open loop, the same for every variant; default 0: closed loop,
 //            each connection sends its next request when answered),
 //          --slices=N (every variant's server stays up and the variants take turns, N windows of
-//            --duration each, in an order that rotates; paired by slice, this cancels the drift of
-//            a VM's speed between windows, which rounds of new servers do not; --repeats is unused),
+//            --duration each, in an order that rotates; the variants of a slice are measured
+//            seconds apart, not tens of seconds as in rounds, and the median over many slices is
+//            moved little by a few disturbed ones; --repeats is unused),
 //          --ours-without=PIECE[,PIECE] (leave pieces out of `ours` to measure each one: access-log,
 //            metrics, api-key, cors, headers),
 //          --cpu-prof[=DIR] (a V8 CPU profile of each measured window, taken in the server through
@@ -389,9 +390,10 @@ async function measure(adapter, variant, round) {
 }
 
 // --slices: every variant's server of an adapter stays up, and the variants take
-// turns in short windows, the order rotating from slice to slice. A VM whose
+// turns in short windows, the order rotating from slice to slice. On a VM whose
 // speed drifts by tens of percent from one ten-second window to the next (seen
-// on the machines of this project) then moves every variant of a slice alike.
+// on the machines of this project), the variants of a slice are measured close
+// together, and many slices give a median few disturbed ones can move.
 async function measureSliced(adapter) {
   const waitedSeconds = await waitQuiet();
   const servers = new Map();

@@ -28,6 +28,7 @@
 //            the inspector, goes to DIR, default a temp dir; read them with bench/cpu-profile-top.mjs.
 //            The profiler slows the server: CPU figures of such a run are not comparable),
 //          --out=PATH (default bench/results/http-overhead.json, or http-overhead.quick.json with --quick),
+//          --chart-from=RESULTS.json (draw the chart of an earlier run again, next to it; measures nothing),
 //          --max-foreign=PCT (default 25: a measured window during which other processes used, plus
 //            the hypervisor stole, more than PCT% of a core is measured again, up to --retries=N
 //            times, default 2, 0 with --quick; the least disturbed window is kept),
@@ -566,7 +567,7 @@ function table(summary) {
 function chart(summary) {
   const colours = {
     bare: '#7f8c8d',
-    als: '#a3afb0',
+    als: '#c9d1d3',
     context: '#95a5a6',
     'context+logging': '#bdc3c7',
     'hand-wired': '#e67e22',
@@ -619,6 +620,18 @@ function chart(summary) {
 }
 
 // --- Run: A B C A B C ... (every variant of a round back to back).
+// --chart-from=RESULTS.json: draw that run's chart again (after a change to the
+// chart), beside it, without measuring.
+if (args.has('chart-from')) {
+  const from = resolve(String(args.get('chart-from')));
+  const saved = JSON.parse(readFileSync(from, 'utf8'));
+  Object.assign(settings, saved.settings);
+  const svg = from.replace(/\.json$/, '.svg');
+  writeFileSync(svg, chart(saved.summary));
+  console.log(`chart: ${svg}`);
+  process.exit(0);
+}
+
 const started = new Date();
 const library = libraryVersion();
 console.log(

@@ -10,11 +10,18 @@ import { EssaysService } from './essays.service.js';
 // The consumer starts listening while the app bootstraps; the first sweep
 // waits a moment so what it publishes has someone to receive it.
 const FIRST_SWEEP_DELAY_MS = 1_000;
+// SQLite keeps created_at to the second: an essay accepted in the second of
+// the start could look older than the start. Those from the second before the
+// start are left to the next sweep.
+const CREATED_AT_RESOLUTION_MS = 1_000;
 
 /**
  * Makes "accepted means processed" hold across crashes and lost messages:
- * soon after startup, every essay still pending is published again, and from
- * then on, every essay pending for longer than the redelivery interval.
+ * soon after startup, every essay still pending from before this start is
+ * published again, and from then on, every essay pending for longer than the
+ * redelivery interval. Essays accepted since the start have their own
+ * announcement in flight: publishing them again at the first sweep would
+ * process them twice, concurrently.
  */
 @Injectable()
 export class EssayRedeliveryService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,8 +36,10 @@ export class EssayRedeliveryService implements OnApplicationBootstrap, OnApplica
 
   onApplicationBootstrap(): void {
     if (this.timer) return;
+    const startedAt = Date.now();
     this.timer = setTimeout(() => {
-      this.sweep(0);
+      // Pending since before the start: created at least this long ago.
+      this.sweep(Date.now() - startedAt + CREATED_AT_RESOLUTION_MS);
       this.timer = setInterval(
         () => this.sweep(this.config.ESSAY_REDELIVERY_INTERVAL_MS),
         this.config.ESSAY_REDELIVERY_INTERVAL_MS,

@@ -98,7 +98,7 @@ function response() {
 const replyBody = '{"message":"hello","ok":true}';
 const frameworkHeaders = () => ({
   'content-type': 'application/json; charset=utf-8',
-  'content-length': '29',
+  'content-length': String(Buffer.byteLength(replyBody)),
 });
 // A new response before each call, outside the timed call.
 let res;

@@ -14,7 +14,7 @@ export interface SecuredEssayServiceOptions {
   env?: Record<string, string | undefined>;
   /** The `security` options of ProductionReadinessModule. */
   security?: SecurityOptions;
-  /** The HTTP server's limits, as createServiceApp() takes them. */
+  /** The HTTP server's limits (ProductionReadinessModule's `http` options). */
   serverLimits?: ServerLimitsOptions;
   /** Test-only controllers added beside the sample app's own. */
   controllers?: Type<unknown>[];
@@ -46,8 +46,7 @@ export async function startSecuredEssayService(
       CORS_ORIGINS: undefined,
       ...options.env,
     },
-    readiness: { security: options.security },
-    serviceApp: options.serverLimits,
+    readiness: { security: options.security, http: options.serverLimits },
     controllers: options.controllers,
     listen: true,
   });

@@ -3,6 +3,7 @@ export * from './config/index.js';
 export * from './context/index.js';
 export * from './errors/index.js';
 export * from './health/index.js';
+export * from './http/index.js';
 export * from './http-client/index.js';
 export * from './logging/index.js';
 export * from './messaging/index.js';

@@ -1,9 +1,11 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { BaseServiceConfig } from './config/base-service.config.js';
 import { ServiceConfigModule } from './config/service-config.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpClientModule } from './http-client/http-client.module.js';
+import { HttpPipelineModule } from './http/http-pipeline.module.js';
 import { DEFAULT_HEALTH_PATHS } from './health/health.options.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
@@ -13,6 +15,9 @@ import { ReadinessReportModule } from './readiness-report/readiness-report.modul
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { SecurityModule } from './security/security.module.js';
+import { NestHandlerSpanInterceptor } from './tracing/nest-handler-span.interceptor.js';
+import { StartupAnnouncer } from './tracing/tracing-announcer.js';
+import { isTracingActive } from './tracing/tracing-state.js';
 import {
   messagingOptionsFrom,
   type ProductionReadinessExtras,
@@ -41,6 +46,15 @@ export const {
       return {
         ...definition,
         global: true,
+        providers: [
+          ...(definition.providers ?? []),
+          StartupAnnouncer,
+          // Tracing starts before the app's modules load (the tracing entry),
+          // so whether handlers get spans is known here; untraced apps pay nothing.
+          ...(isTracingActive()
+            ? [{ provide: APP_INTERCEPTOR, useClass: NestHandlerSpanInterceptor }]
+            : []),
+        ],
         imports: [
           ...(definition.imports ?? []),
           ServiceConfigModule.forRootAsync({
@@ -49,6 +63,13 @@ export const {
             useFactory: ({ envFilePath, env }: ProductionReadinessOptions) => ({
               envFilePath,
               env,
+            }),
+          }),
+          HttpPipelineModule.forRootAsync({
+            ...fromRoot,
+            useFactory: ({ http, errors }: ProductionReadinessOptions) => ({
+              extraBodyTypes: errors?.extraBodyTypes,
+              ...http,
             }),
           }),
           LoggingModule.forRootAsync({
@@ -100,6 +121,7 @@ export const {
         exports: [
           PRODUCTION_READINESS_OPTIONS,
           ServiceConfigModule,
+          HttpPipelineModule,
           LoggingModule,
           ErrorsModule,
           MessagingModule,

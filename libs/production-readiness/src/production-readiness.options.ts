@@ -2,6 +2,7 @@ import type { ServiceConfigClass } from './config/base-service.config.js';
 import type { ErrorsOptions } from './errors/errors.options.js';
 import type { HealthOptions, HealthPaths } from './health/health.options.js';
 import type { HttpClientOptions } from './http-client/http-client.options.js';
+import type { HttpOptions } from './http/http.options.js';
 import type { LoggingOptions } from './logging/logging.options.js';
 import type { MetricsOptions } from './metrics/metrics.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
@@ -27,6 +28,11 @@ export interface ProductionReadinessOptions {
    * @default false
    */
   messaging?: boolean | MessagingOptions;
+  /**
+   * The HTTP server: the body limit, content types besides JSON, the raw
+   * body, and the Node server's timeouts and header limit. @default {}
+   */
+  http?: HttpOptions;
   /** JSON logs: destination, access log, quiet paths, extra redaction. @default {} */
   logging?: LoggingOptions;
   /** problem+json errors and the global ValidationPipe. @default {} */

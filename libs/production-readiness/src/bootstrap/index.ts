@@ -1,6 +1,6 @@
 export {
   bootstrapService,
   createServiceApp,
-  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_STARTUP_TIMEOUT_MS,
   type ServiceAppOptions,
 } from './service-app.js';

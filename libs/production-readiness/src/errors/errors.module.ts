@@ -5,20 +5,22 @@ import { resolveErrorsOptions, type ErrorsOptions } from './errors.options.js';
 import { ProblemExceptionFilter } from './problem-exception.filter.js';
 import { ProblemResponder } from './problem-responder.js';
 import { ProblemValidationPipe } from './problem-validation.pipe.js';
-import { RouteTable } from './route-table.js';
+import { RouteTable } from '../http/route-table.js';
+import { BodyRefusals } from './body-refusals.js';
 
 const passThrough: PipeTransform = { transform: (value: unknown) => value };
 
 /**
  * problem+json for every error: the global exception filter (HTTP and
- * messages) and the global ValidationPipe. createServiceApp() adds the
- * adapter hooks that catch what happens before Nest sees a request.
+ * messages), the global ValidationPipe, and the refusal of bodies by their
+ * headers (415, 413) in the HTTP pipeline, before they are read.
  */
 @Module({
   imports: [DiscoveryModule],
   providers: [
     RouteTable,
     ProblemResponder,
+    BodyRefusals,
     { provide: APP_FILTER, useClass: ProblemExceptionFilter },
     {
       provide: APP_PIPE,

@@ -3,7 +3,6 @@ export { ERROR_CODE_STATUS, ErrorCode, errorCodeForStatus } from './error-code.j
 export { ErrorsModule } from './errors.module.js';
 export { ERRORS_OPTIONS } from './errors.module-definition.js';
 export type { ErrorsOptions } from './errors.options.js';
-export { installBodyParsing, type BodyParsingOptions } from './body-parsing.js';
 export { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details.js';
 export { ProblemExceptionFilter } from './problem-exception.filter.js';
 export {

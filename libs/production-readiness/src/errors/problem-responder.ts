@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { correlationIdFrom } from '../context/correlation-id.js';
-import { correlationIdOfRequest } from '../context/http-request-context.js';
+import { correlationIdOfRequest } from '../http/request-entry.js';
 import { RequestContext } from '../context/request-context.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { activeTraceId, isTracingActive } from '../tracing/tracing-state.js';
@@ -14,7 +14,7 @@ import {
   type ResolvedErrorsOptions,
 } from './errors.options.js';
 import { toProblem, type ProblemDetails } from './problem-details.js';
-import { RouteTable } from './route-table.js';
+import { RouteTable } from '../http/route-table.js';
 import { isServiceError } from './service-error.js';
 
 /** The request facts a problem response needs. */

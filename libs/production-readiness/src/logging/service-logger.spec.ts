@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BaseServiceConfig } from '../config/base-service.config.js';
-import type { FinishedRequest } from '../context/http-request-context.js';
+import type { FinishedRequest } from '../http/request-entry.js';
 import { RequestContext } from '../context/request-context.js';
 import { ServiceLogger } from './service-logger.js';
 

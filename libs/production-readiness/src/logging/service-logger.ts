@@ -3,7 +3,7 @@ import { pino, type DestinationStream, type Level, type Logger as PinoLogger } f
 import { BaseServiceConfig, type LogLevel } from '../config/base-service.config.js';
 import { RequestContext } from '../context/request-context.js';
 import { activeSpanContext, isTracingActive } from '../tracing/tracing-state.js';
-import type { FinishedRequest } from '../context/http-request-context.js';
+import type { FinishedRequest } from '../http/request-entry.js';
 import { LOGGING_OPTIONS } from './logging.module-definition.js';
 import {
   resolveLoggingOptions,

@@ -16,3 +16,4 @@ export {
 export { MessagingModule } from './messaging.module.js';
 export { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 export type { MessagingOptions } from './messaging.options.js';
+export { startMessageConsumers } from './start-message-consumers.js';

@@ -6,9 +6,10 @@ import { MessagingModuleClass } from './messaging.module-definition.js';
 /**
  * Connects the app to its message broker through `@nestjs/microservices`:
  * Kafka, NATS or RabbitMQ when configured, an in-process bus otherwise.
- * Requires the config from ServiceConfigModule. createServiceApp() connects
- * the consumer with MessageContextInterceptor on its handlers only: as a
- * global (APP_INTERCEPTOR) every HTTP request would pay for its rxjs chain.
+ * Requires the config from ServiceConfigModule. startMessageConsumers(app)
+ * (bootstrapService() calls it) connects the consumer with
+ * MessageContextInterceptor on its handlers only: as a global
+ * (APP_INTERCEPTOR) every HTTP request would pay for its rxjs chain.
  */
 @Module({
   providers: [MessageBus, MessageContextInterceptor],

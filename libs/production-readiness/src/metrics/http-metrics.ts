@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { FinishedRequest } from '../context/http-request-context.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { HttpRequestPipeline } from '../http/http-request-pipeline.js';
+import type { FinishedRequest } from '../http/request-entry.js';
 import { isTracingActive } from '../tracing/tracing-state.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import {
@@ -18,7 +19,7 @@ type HttpLabel = 'method' | 'route' | 'status_code';
  * RED metrics of HTTP: `http_requests_total` and
  * `http_request_duration_seconds` by method, route template and the status
  * the client got, recorded once per request when the response has been sent
- * (createServiceApp() calls record()). Each method/route/status series is
+ * (the HTTP pipeline calls record()). Each method/route/status series is
  * looked up in nested maps, so a request allocates nothing and hashes no
  * label set once its series exists (RedMetrics). When tracing is on, the
  * duration's buckets carry the last sampled request's `trace_id` as an
@@ -30,7 +31,11 @@ export class HttpMetrics {
   private readonly red: RedMetrics<HttpLabel>;
   private readonly series = new Map<string, Map<string, Map<number, RedSeries<HttpLabel>>>>();
 
-  constructor(metrics: MetricsRegistry, @Inject(METRICS_OPTIONS) options: MetricsOptions) {
+  constructor(
+    metrics: MetricsRegistry,
+    @Inject(METRICS_OPTIONS) options: MetricsOptions,
+    @Optional() pipeline?: HttpRequestPipeline,
+  ) {
     this.isEnabled = metrics.isEnabled && (options.httpMetrics ?? true);
     this.red = metrics.redMetrics({
       countName: 'http_requests_total',
@@ -43,6 +48,7 @@ export class HttpMetrics {
       // Only a traced process pays for exemplars; the text exposition is the same either way.
       enableExemplars: isTracingActive(),
     });
+    if (this.isEnabled) pipeline?.onFinish((request) => this.record(request));
   }
 
   record(

@@ -52,9 +52,9 @@ function clip(value: string | string[] | undefined): string | undefined {
  * `auth_failures_total{reason}`; an address past `maxAuthFailures` in the
  * window is answered 429 with `Retry-After`, key or no key, until the window
  * closes. No keys configured: authentication is off. Message handlers (RPC)
- * are not guarded by it. On Fastify, in an app made by createServiceApp(),
- * the same checks run in each guarded route's onRequest hook instead, before
- * the body is read, and the guard is not registered (fastify-api-key-hook.ts).
+ * are not guarded by it. On Fastify the same checks run first in each
+ * guarded route's onRequest hook, before the body is read; the guard then
+ * finds the key checked (fastify-api-key-hooks.ts).
  *
  * Override `getTracker()` to count failures per something else than the
  * client address, or `getPresentedKey()` to read the key differently.
@@ -103,6 +103,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
+    // Checked already, by the route's onRequest hook on Fastify.
+    if (request.apiKeyId !== undefined) return true;
     const keys = this.keysFor(context, request);
     if (!keys || keys.isEmpty) return true;
     return this.verify(request, keys);

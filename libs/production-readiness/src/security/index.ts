@@ -2,7 +2,6 @@ export { ApiKeyGuard, type AuthFailureReason, type GuardedRequest } from './api-
 export { apiKeyIdOf, ApiKeySet } from './api-key-set.js';
 export { AuthFailureStore, type FailureWindow } from './auth-failure-store.js';
 export { CorsPolicy, type CorsDecision, type CorsRequest } from './cors-policy.js';
-export { installSecurity } from './install-security.js';
 export { MemoryAuthFailureStore } from './memory-auth-failure-store.js';
 export { IS_PUBLIC_KEY, Public } from './public.decorator.js';
 export { RedisAuthFailureStore } from './redis-auth-failure-store.js';
@@ -20,4 +19,3 @@ export {
   type SecurityHeadersOptions,
   type SecurityOptions,
 } from './security.options.js';
-export { DEFAULT_SERVER_LIMITS, type ServerLimitsOptions } from './server-limits.js';

@@ -6,11 +6,16 @@ import {
   Logger,
   Optional,
   type INestApplication,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { ErrorCode } from '../errors/error-code.js';
+import { ServiceError } from '../errors/service-error.js';
 import { ReadinessService } from '../health/readiness.service.js';
+import { HttpRequestPipeline, PipelineStage } from '../http/http-request-pipeline.js';
 import { ServiceLogger } from '../logging/service-logger.js';
 import { InFlight } from './in-flight.js';
 import { MessageHandlersInFlight } from './message-handlers-in-flight.js';
@@ -49,8 +54,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *
  * 1. readiness fails at once (/readyz, /healthz 503; /livez stays 200);
  * 2. the drain delay: keep serving while endpoints and load balancers catch up;
- * 3. stop accepting: close the listener and idle keep-alive sockets; later
- *    responses carry `Connection: close`, later requests get 503 SHUTTING_DOWN;
+ * 3. stop accepting: close the listener; open connections end with their
+ *    next response, which says `Connection: close`; later requests get 503
+ *    SHUTTING_DOWN;
  * 4. stop the message consumers and let their in-flight handlers finish;
  * 5. wait for in-flight HTTP requests;
  * 6. run the registered cleanups (last registered first), then Nest's hooks
@@ -59,11 +65,22 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *    runs out, naming the phase and what was still pending. A second signal
  *    exits at once.
  *
- * Replaces Nest's enableShutdownHooks, which closes the server and runs the
- * hooks but flips readiness late, drains nothing and has no deadline.
+ * The signals are taken when the app is initialized (onApplicationBootstrap),
+ * whatever main.ts does:
+ * - without `app.enableShutdownHooks()`, the sequence runs Nest's shutdown
+ *   hooks itself, in Nest's order (onModuleDestroy, beforeApplicationShutdown,
+ *   the HTTP server's close, onApplicationShutdown), then exits;
+ * - with it, Nest's own listener starts `app.close()` on the same signal;
+ *   every shutdown hook of the app then waits for steps 1-6 before it runs,
+ *   so nothing closes under a request still being served, and the process
+ *   exits with the sequence's code once Nest's close is done;
+ * - through bootstrapService(), which hands over the app (attach()), the
+ *   sequence calls `app.close()`, which also stops the message consumers.
  */
 @Injectable()
-export class GracefulShutdown implements OnApplicationShutdown {
+export class GracefulShutdown
+  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
   private readonly logger = new Logger('Shutdown');
   private readonly signals: NodeJS.Signals[];
   private readonly cleanupTimeoutMs: number;
@@ -77,6 +94,18 @@ export class GracefulShutdown implements OnApplicationShutdown {
   private draining = false;
   private refusing = false;
   private signalListener?: (signal: NodeJS.Signals) => void;
+  // Resolves when steps 1-6 are done; the app's shutdown hooks wait for it.
+  private drained?: Promise<void>;
+  private markDrained?: () => void;
+  // Set when Nest's own close() (enableShutdownHooks) reached the hooks.
+  private isClosedByNest = false;
+  private nestClosed?: () => void;
+  private readonly nestClosedPromise = new Promise<void>((resolve) => (this.nestClosed = resolve));
+  private areHooksWrapped = false;
+  // True while the sequence runs the hooks itself (app.close() or in Nest's order).
+  private isClosingItself = false;
+  // One shared 'close' listener, the response itself as the entry.
+  private readonly untrack: (this: ServerResponse) => void;
 
   /**
    * The drain delay, in ms: SHUTDOWN_DRAIN_DELAY_MS, else 0 in development and
@@ -92,8 +121,10 @@ export class GracefulShutdown implements OnApplicationShutdown {
     @Inject(SHUTDOWN_OPTIONS) options: ShutdownOptions,
     private readonly modules: ModulesContainer,
     private readonly handlers: MessageHandlersInFlight,
+    private readonly adapterHost: HttpAdapterHost,
     @Optional() private readonly readiness?: ReadinessService,
     @Optional() private readonly serviceLogger?: ServiceLogger,
+    @Optional() pipeline?: HttpRequestPipeline,
   ) {
     this.signals = options.signals ?? DEFAULT_SHUTDOWN_SIGNALS;
     this.cleanupTimeoutMs = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
@@ -104,6 +135,11 @@ export class GracefulShutdown implements OnApplicationShutdown {
       (DEVELOPMENT_ENVIRONMENTS.has(config.ENVIRONMENT.toLowerCase())
         ? 0
         : DEFAULT_PRODUCTION_DRAIN_DELAY_MS);
+    const requests = this.requests;
+    this.untrack = function (this: ServerResponse) {
+      requests.delete(this);
+    };
+    pipeline?.addStep(PipelineStage.shutdown, this.trackRequest);
   }
 
   /** True from the end of the drain delay: responses carry `Connection: close`. */
@@ -121,9 +157,24 @@ export class GracefulShutdown implements OnApplicationShutdown {
     return this.running !== undefined;
   }
 
+  /** The app is initialized: from now on the signals start the sequence. */
+  onApplicationBootstrap(): void {
+    this.listenToSignals();
+    this.wrapLifecycleHooks();
+  }
+
+  /** Nest's close() has begun (enableShutdownHooks, or a close of the user's): wait for the drain. */
+  async onModuleDestroy(): Promise<void> {
+    if (this.drained) {
+      if (!this.isClosingItself) this.isClosedByNest = true;
+      await this.drained;
+    }
+  }
+
   /** An app closed without this sequence (tests, embedding) lets go of the signals. */
   onApplicationShutdown(): void {
     if (!this.running) this.removeSignalListeners();
+    this.nestClosed?.();
   }
 
   /**
@@ -135,47 +186,56 @@ export class GracefulShutdown implements OnApplicationShutdown {
   }
 
   /**
-   * Takes over the app's shutdown (createServiceApp() calls it): the signal
-   * handlers, and the in-flight tracking of its HTTP server.
+   * Hands the app over (bootstrapService() does): the sequence then ends
+   * with `app.close()`, which also stops its message consumers.
    */
   attach(app: INestApplication): void {
     this.app = app;
-    const server = app.getHttpServer() as Server;
-    // One shared listener, the response itself as the entry: nothing is
-    // allocated per request for the tracking.
-    const requests = this.requests;
-    function untrack(this: ServerResponse) {
-      requests.delete(this);
-    }
-    server.on('request', (_request, response: ServerResponse) => {
-      requests.add(response);
-      // A response closes once: `on` spares the wrapper `once` allocates.
-      response.on('close', untrack);
-      if (this.draining && !response.headersSent) response.setHeader('connection', 'close');
-    });
-    // Nest's close() closes the listener again; by then it is closed already.
-    const close = server.close.bind(server);
-    server.close = (callback?: (error?: Error) => void) => {
-      if (server.listening) return close(callback);
-      if (callback) process.nextTick(callback);
-      return server;
-    };
+    this.listenToSignals();
+  }
 
+  /** Runs the shutdown sequence once; later calls get the same outcome. */
+  shutdown(reason = 'shutdown()'): Promise<ShutdownOutcome> {
+    if (!this.running) {
+      this.drained = new Promise<void>((resolve) => (this.markDrained = resolve));
+      this.running = this.run(reason);
+    }
+    return this.running;
+  }
+
+  // Counts the request in flight (the response itself is the entry: nothing
+  // is allocated for the tracking), and refuses it once the sequence has
+  // finished the requests in flight.
+  private readonly trackRequest = (_request: unknown, response: ServerResponse) => {
+    if (this.refusing) {
+      response.setHeader('connection', 'close');
+      return new ServiceError(
+        ErrorCode.SHUTTING_DOWN,
+        'This instance is shutting down; retry the request, another instance will answer.',
+      );
+    }
+    this.requests.add(response);
+    response.on('close', this.untrack);
+    if (this.draining) response.setHeader('connection', 'close');
+    return undefined;
+  };
+
+  private listenToSignals(): void {
+    if (this.signalListener) return;
     this.signalListener = (signal) => {
       if (this.running) {
+        // Nest re-raises the signal once its close() is done (enableShutdownHooks):
+        // the sequence is about to exit with its own code.
+        if (this.isClosedByNest) return;
         this.logger.error(`${signal} again during the shutdown (${this.phase}): exiting now`);
         this.exit(1);
         return;
       }
       void this.shutdown(signal);
     };
-    for (const signal of this.signals) process.on(signal, this.signalListener);
-  }
-
-  /** Runs the shutdown sequence once; later calls get the same outcome. */
-  shutdown(reason = 'shutdown()'): Promise<ShutdownOutcome> {
-    this.running ??= this.run(reason);
-    return this.running;
+    // First, so the sequence has begun before any other listener (Nest's
+    // enableShutdownHooks) gets to the app's hooks.
+    for (const signal of this.signals) process.prependListener(signal, this.signalListener);
   }
 
   private async run(reason: string): Promise<ShutdownOutcome> {
@@ -193,6 +253,7 @@ export class GracefulShutdown implements OnApplicationShutdown {
     } catch (error) {
       outcome = this.failed(startedAt, reason, error);
     }
+    this.markDrained?.();
     this.detachSignals();
     await this.serviceLogger?.drain();
     if (this.exitProcess) process.exit(outcome.exitCode);
@@ -207,7 +268,7 @@ export class GracefulShutdown implements OnApplicationShutdown {
       timer = setTimeout(() => reject(new BudgetExceeded()), this.timeoutMs);
     });
     try {
-      await Promise.race([this.drainAndClose(), deadline]);
+      await Promise.race([this.drainAndClose(reason), deadline]);
       const durationMs = Math.round(performance.now() - startedAt);
       this.logger.log({ message: 'Shutdown complete', durationMs });
       return { exitCode: 0, reason, durationMs };
@@ -216,29 +277,85 @@ export class GracefulShutdown implements OnApplicationShutdown {
     }
   }
 
-  private async drainAndClose(): Promise<void> {
+  private async drainAndClose(reason: string): Promise<void> {
     await this.step('stop accepting', () => this.stopAccepting());
     await this.step('stop consumers', () => this.stopConsumers());
     await this.step('in-flight requests', () => this.finishRequests());
     for (const cleanup of [...this.cleanups].reverse()) {
       await this.step(`cleanup ${cleanup.name}`, () => this.runCleanup(cleanup));
     }
-    this.trackLifecycleHooks();
-    await this.step('lifecycle hooks', () => this.app?.close());
+    this.markDrained?.();
+    await this.step('lifecycle hooks', () => this.closeApplication(reason));
   }
 
-  // Wraps every provider's and controller's shutdown hooks so that an
-  // overrun can name the hooks still running.
-  private trackLifecycleHooks(): void {
+  private async closeApplication(signal: string): Promise<void> {
+    // Let a close() that Nest began on the same signal reach its hooks.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.isClosedByNest) {
+      await this.nestClosedPromise;
+      await this.hooks.idle();
+      return;
+    }
+    this.isClosingItself = true;
+    if (this.app) await this.app.close();
+    else await this.runNestShutdownHooks(signal);
+  }
+
+  // Nest's close() without the app object: its hooks, module by module in
+  // the order Nest runs them (the root first, global modules last), with the
+  // HTTP server closed between beforeApplicationShutdown and
+  // onApplicationShutdown as Nest's dispose() does.
+  private async runNestShutdownHooks(signal: string): Promise<void> {
+    const modules = [...this.modules.values()].sort((a, b) => a.distance - b.distance);
+    const instancesOf = (module: (typeof modules)[number]) => {
+      const instances = new Set<Record<string, unknown>>();
+      for (const wrapper of [
+        ...module.providers.values(),
+        ...module.controllers.values(),
+        ...module.injectables.values(),
+      ]) {
+        const instance = wrapper.instance as Record<string, unknown> | null | undefined;
+        if (instance && typeof instance === 'object' && instance !== (this as object))
+          instances.add(instance);
+      }
+      return [...instances];
+    };
+    const call = async (hook: string) => {
+      for (const module of modules) {
+        await Promise.all(
+          instancesOf(module).map(async (instance) => {
+            const method = instance[hook];
+            if (typeof method === 'function') await method.call(instance, signal);
+          }),
+        );
+      }
+    };
+    await call('onModuleDestroy');
+    await call('beforeApplicationShutdown');
+    await this.adapterHost.httpAdapter?.close();
+    await call('onApplicationShutdown');
+    this.removeSignalListeners();
+  }
+
+  // Makes every provider's and controller's shutdown hooks wait for the drain
+  // when a signal started it, and lets an overrun name the hooks still running.
+  private wrapLifecycleHooks(): void {
+    if (this.areHooksWrapped) return;
+    this.areHooksWrapped = true;
     for (const module of this.modules.values()) {
       for (const wrapper of [...module.providers.values(), ...module.controllers.values()]) {
         const instance = wrapper.instance as Record<string, unknown> | null | undefined;
-        if (!instance || typeof instance !== 'object') continue;
+        if (!instance || typeof instance !== 'object' || instance === (this as object)) continue;
         for (const hook of LIFECYCLE_HOOKS) {
           const original = instance[hook];
-          if (typeof original !== 'function') continue;
+          if (typeof original !== 'function' || (original as { isWrapped?: boolean }).isWrapped)
+            continue;
           const name = `${wrapper.metatype?.name ?? String(wrapper.token)}.${hook}`;
-          instance[hook] = async (...args: unknown[]) => {
+          const wrapped = async (...args: unknown[]) => {
+            if (this.drained) {
+              if (!this.isClosingItself) this.isClosedByNest = true;
+              await this.drained;
+            }
             this.hooks.add(name);
             try {
               return await (original as (...a: unknown[]) => unknown).apply(instance, args);
@@ -246,6 +363,8 @@ export class GracefulShutdown implements OnApplicationShutdown {
               this.hooks.delete(name);
             }
           };
+          (wrapped as { isWrapped?: boolean }).isWrapped = true;
+          instance[hook] = wrapped;
         }
       }
     }
@@ -257,14 +376,23 @@ export class GracefulShutdown implements OnApplicationShutdown {
   // not read yet (nodejs/node#60617): they get an answer instead.
   private stopAccepting(): void {
     this.draining = true;
-    const server = this.app?.getHttpServer() as Server | undefined;
+    const server = this.server();
     if (!server) return;
     for (const response of this.requests.values()) {
       if (!response.headersSent) response.setHeader('connection', 'close');
     }
     // net.Server's close only stops listening; http.Server's (Node 19+) also
     // drops the idle keep-alive sockets, the race this avoids.
-    if (server.listening) NetServer.prototype.close.call(server);
+    if (server.listening) {
+      NetServer.prototype.close.call(server);
+      // Nest's close() closes the listener again; by then it is closed already.
+      const close = server.close.bind(server);
+      server.close = (callback?: (error?: Error) => void) => {
+        if (server.listening) return close(callback);
+        if (callback) process.nextTick(callback);
+        return server;
+      };
+    }
   }
 
   // Waits for the requests in flight (one more at most per open connection),
@@ -272,7 +400,11 @@ export class GracefulShutdown implements OnApplicationShutdown {
   private async finishRequests(): Promise<void> {
     await this.requests.idle();
     this.refusing = true;
-    (this.app?.getHttpServer() as Server | undefined)?.closeIdleConnections();
+    this.server()?.closeIdleConnections();
+  }
+
+  private server(): Server | undefined {
+    return this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
   }
 
   private async stopConsumers(): Promise<void> {

@@ -1,6 +1,5 @@
 export { GracefulShutdown, type ShutdownOutcome } from './graceful-shutdown.service.js';
 export { MessageHandlersInFlight } from './message-handlers-in-flight.js';
-export { installShutdownGate } from './install-shutdown-gate.js';
 export { ShutdownModule } from './shutdown.module.js';
 export {
   DEFAULT_CLEANUP_TIMEOUT_MS,

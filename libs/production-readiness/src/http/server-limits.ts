@@ -41,7 +41,7 @@ export const DEFAULT_SERVER_LIMITS: ResolvedServerLimits = {
 
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new TypeError(`ServiceAppOptions.${name} must be a positive integer (got ${value}).`);
+    throw new TypeError(`HttpOptions.${name} must be a positive integer (got ${value}).`);
   }
   return value;
 }
@@ -69,7 +69,7 @@ export function resolveServerLimits(options: ServerLimitsOptions = {}): Resolved
   // Node's own rule (http.createServer): the headers come within the request's time.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw new TypeError(
-      `ServiceAppOptions.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed requestTimeoutMs (${limits.requestTimeoutMs}).`,
+      `HttpOptions.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed requestTimeoutMs (${limits.requestTimeoutMs}).`,
     );
   }
   return limits;

@@ -7,6 +7,9 @@ interface RouteEntry {
   method: string;
   template: string;
   matches: MatchFunction<object>;
+  /** The controller method the route calls, and its controller. */
+  handler: object;
+  controller: object;
 }
 
 // Route paths are strings or arrays of strings in Nest's metadata.
@@ -62,6 +65,19 @@ export class RouteTable {
     )?.template;
   }
 
+  /**
+   * The controller method (and its controller) of the route registered as
+   * `method template`, when exactly one route of the app's controllers has
+   * that template; undefined otherwise (versioned, RouterModule, a plugin's).
+   */
+  routeOf(method: string, template: string): { handler: object; controller: object } | undefined {
+    const verb = method === 'HEAD' ? 'GET' : method;
+    const found = (this.routes ??= this.build()).filter(
+      (route) => route.method === verb && route.template === template,
+    );
+    return found.length === 1 ? found[0] : undefined;
+  }
+
   private build(): RouteEntry[] {
     const prefix = this.appConfig.getGlobalPrefix();
     const routes: RouteEntry[] = [];
@@ -85,7 +101,8 @@ export class RouteTable {
             try {
               const template = join(prefix, controllerPath, path);
               const matches = match(template, { decode: false });
-              for (const verb of methods) routes.push({ method: verb, template, matches });
+              for (const verb of methods)
+                routes.push({ method: verb, template, matches, handler, controller: metatype });
             } catch {
               // A path path-to-regexp cannot compile is left out of the table.
             }

@@ -1,0 +1,235 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
+import { RequestContext } from '../context/request-context.js';
+import { DEFAULT_BODY_LIMIT_BYTES, HTTP_OPTIONS, type HttpOptions } from './http.options.js';
+import {
+  platformOf,
+  type ExpressAdapterLike,
+  type ExpressNext,
+  type FastifyInstanceLike,
+  type FastifyRouteOptions,
+} from './http-platform.js';
+import { requestBeginner, type ContextualRequest, type FinishedRequest } from './request-entry.js';
+import { RouteTable } from './route-table.js';
+import {
+  applyServerLimits,
+  resolveServerLimits,
+  type ResolvedServerLimits,
+} from './server-limits.js';
+
+/** A pre-routing step answered the request itself with 204 and no body (a CORS preflight). */
+export const ANSWERED_NO_CONTENT = Symbol('answered 204');
+
+/**
+ * What a pre-routing step decides: go on (undefined), refuse with an error
+ * (answered problem+json by the exception filter, with the correlation id),
+ * or 204 at once.
+ */
+export type StepVerdict = undefined | Error | typeof ANSWERED_NO_CONTENT;
+
+/**
+ * A step that runs on every request before routing and body parsing, inside
+ * the request context. Synchronous on purpose: one loop per request, no
+ * promise, no middleware layer of its own.
+ */
+export type PreRoutingStep = (request: IncomingMessage, response: ServerResponse) => StepVerdict;
+
+/** Where a step runs, lowest first; steps of one stage run in the order they were added. */
+export const PipelineStage = {
+  /** In-flight tracking and the refusal once a shutdown stops taking requests. */
+  shutdown: 10,
+  /** Security headers and the CORS decision. */
+  security: 20,
+  /** Refusing bodies by their headers: their type (415) and declared length (413). */
+  body: 30,
+} as const;
+
+interface Staged {
+  stage: number;
+  step: PreRoutingStep;
+}
+
+interface ExpressRoutedRequest extends ContextualRequest {
+  route?: { path?: string };
+  baseUrl?: string;
+}
+
+/**
+ * The request path the concerns share, installed from inside Nest rather
+ * than by a wrapper around NestFactory: `HttpAdapterHost.init$` fires the
+ * moment the adapter is known (in `NestFactory.create()` before any
+ * provider exists, so it replays when this one subscribes; in a testing
+ * module in `createNestApplication()`), which on both paths is before Nest's
+ * `init()` registers its body parsers, the app's middleware and the routes,
+ * and before the app's own `app.use()` calls. So the entry is first:
+ *
+ * - Express: one middleware (correlation id, request context, then every
+ *   registered pre-routing step), then the JSON parser with our limit (Nest
+ *   skips its own `jsonParser` when one is applied), then Nest's urlencoded
+ *   parser, the app's middleware, the routes.
+ * - Fastify: one `onRequest` hook doing the same, registered before any
+ *   route, so it runs first for every route, 404s included; an `onRoute`
+ *   hook gives each route the body limit and the route hooks concerns add.
+ *
+ * Nest's `init()` order on both: adapter init, body parsers, module
+ * middleware (`configure()`), routes, `onModuleInit`, error and not-found
+ * handlers, `onApplicationBootstrap`. The server exists from
+ * `createNestApplication()`/`NestFactory.create()` on; its limits are set in
+ * `onModuleInit`, before `listen()`.
+ */
+@Injectable()
+export class HttpRequestPipeline implements OnModuleInit {
+  private readonly logger = new Logger('HttpPipeline');
+  readonly bodyLimitBytes: number;
+  readonly extraBodyTypes: readonly string[];
+  private readonly serverLimits: ResolvedServerLimits;
+  private readonly rawBody: boolean;
+  private staged: Staged[] = [];
+  private steps: PreRoutingStep[] = [];
+  private readonly finishListeners: Array<(request: FinishedRequest) => void> = [];
+  private readonly routeHooks: Array<(route: FastifyRouteOptions) => void> = [];
+  private readonly installListeners: Array<(adapter: AbstractHttpAdapter) => void> = [];
+  private adapter?: AbstractHttpAdapter;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(HTTP_OPTIONS) options: HttpOptions,
+    private readonly routes: RouteTable,
+  ) {
+    this.bodyLimitBytes = positive(
+      'bodyLimitBytes',
+      options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    );
+    this.extraBodyTypes = (options.extraBodyTypes ?? []).map((type) => type.toLowerCase());
+    this.rawBody = options.rawBody ?? false;
+    this.serverLimits = resolveServerLimits(options);
+    // A ReplaySubject: fires now when the adapter is already known.
+    adapterHost.init$.subscribe(() => this.install(adapterHost.httpAdapter));
+  }
+
+  /** The platform the pipeline was installed on, once it is. */
+  get platform(): 'express' | 'fastify' | undefined {
+    return platformOf(this.adapter);
+  }
+
+  /** Adds a step run on every request before routing (see PipelineStage). */
+  addStep(stage: number, step: PreRoutingStep): void {
+    this.staged = [...this.staged, { stage, step }].sort((a, b) => a.stage - b.stage);
+    this.steps = this.staged.map((entry) => entry.step);
+  }
+
+  /** Called once per request when its response has been sent (access line, metrics). */
+  onFinish(listener: (request: FinishedRequest) => void): void {
+    this.finishListeners.push(listener);
+  }
+
+  /** Fastify only: called with the options of each route as it is registered, before it is built. */
+  onFastifyRoute(hook: (route: FastifyRouteOptions) => void): void {
+    this.routeHooks.push(hook);
+  }
+
+  /** Called with the adapter once it is known (at once when it already is). */
+  whenInstalled(listener: (adapter: AbstractHttpAdapter) => void): void {
+    if (this.adapter) listener(this.adapter);
+    else this.installListeners.push(listener);
+  }
+
+  onModuleInit(): void {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server) applyServerLimits(server, this.serverLimits);
+  }
+
+  private install(adapter: AbstractHttpAdapter | undefined): void {
+    if (!adapter || this.adapter) return;
+    const platform = platformOf(adapter);
+    if (!platform) {
+      this.logger.warn(
+        `The HTTP adapter "${String(adapter.getType?.())}" is neither Express nor Fastify: the request context, access log, HTTP metrics and pre-routing security are not installed.`,
+      );
+      return;
+    }
+    this.adapter = adapter;
+    if (platform === 'fastify') this.installOnFastify(adapter.getInstance() as FastifyInstanceLike);
+    else this.installOnExpress(adapter as unknown as ExpressAdapterLike);
+    for (const listener of this.installListeners.splice(0)) listener(adapter);
+  }
+
+  private installOnExpress(adapter: ExpressAdapterLike): void {
+    const begin = requestBeginner();
+    adapter.use((request: ExpressRoutedRequest, response, next) => {
+      const routeOf = () =>
+        request.route?.path === undefined
+          ? undefined
+          : `${request.baseUrl ?? ''}${request.route.path}`;
+      const correlationId = begin(request, response, routeOf, this.finishedListener());
+      RequestContext.run({ correlationId }, () => this.runSteps(request, response, next));
+    });
+    // Named `jsonParser` by Express: Nest's init() then leaves its own (100 KiB) out.
+    adapter.useBodyParser('json', this.rawBody, { limit: this.bodyLimitBytes });
+  }
+
+  private runSteps(request: IncomingMessage, response: ServerResponse, next: ExpressNext): void {
+    const steps = this.steps;
+    for (let index = 0; index < steps.length; index++) {
+      const verdict = steps[index](request, response);
+      if (verdict === undefined) continue;
+      if (verdict === ANSWERED_NO_CONTENT) {
+        response.statusCode = 204;
+        response.end();
+        return;
+      }
+      return next(verdict);
+    }
+    next();
+  }
+
+  private installOnFastify(fastify: FastifyInstanceLike): void {
+    const begin = requestBeginner();
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const correlationId = begin(
+        request.raw,
+        reply.raw,
+        () => request.routeOptions?.url,
+        this.finishedListener(),
+      );
+      RequestContext.run({ correlationId }, () => {
+        const steps = this.steps;
+        for (let index = 0; index < steps.length; index++) {
+          const verdict = steps[index](request.raw, reply.raw);
+          if (verdict === undefined) continue;
+          // Answered here, so done() is not called: no route runs.
+          if (verdict === ANSWERED_NO_CONTENT) return void reply.code(204).send();
+          return done(verdict);
+        }
+        done();
+      });
+    });
+    fastify.addHook('onRoute', (route) => {
+      route.bodyLimit ??= this.bodyLimitBytes;
+      for (const hook of this.routeHooks) hook(route);
+    });
+  }
+
+  // Undefined when nobody listens: the request then attaches no listener at all.
+  private finishedListener(): ((request: FinishedRequest) => void) | undefined {
+    return this.finishListeners.length === 0 ? undefined : this.finished;
+  }
+
+  private readonly finished = (request: FinishedRequest): void => {
+    // Express answers a body it cannot parse before routing: name the route
+    // it was meant for, as Fastify (which routes first) does.
+    if (request.route === undefined && request.statusCode !== 404 && request.statusCode !== 405) {
+      request.route = this.routes.templateFor(request.method, request.path);
+    }
+    const listeners = this.finishListeners;
+    for (let index = 0; index < listeners.length; index++) listeners[index](request);
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TypeError(`http.${name} must be a positive integer (got ${value}).`);
+  }
+  return value;
+}

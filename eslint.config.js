@@ -17,6 +17,8 @@ export default defineConfig(
       'data/**',
       // Throwaway apps written by test/package/package-imports.spec.ts.
       '.tmp-pack-*/**',
+      // The plain app as test/plain/plain-app.process.spec.ts builds it.
+      'test/plain/.build-*/**',
     ],
   },
   js.configs.recommended,

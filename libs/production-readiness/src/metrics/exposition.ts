@@ -90,13 +90,23 @@ function typeName(type: string, format: ExpositionFormat): string {
  * thousands of series doesn't stall requests.
  */
 export async function renderExposition(
-  registry: Registry,
+  registries: Registry | readonly Registry[],
   format: ExpositionFormat,
   defaultLabels: Record<string, string>,
 ): Promise<string> {
   const chunks: string[] = [];
   let sliceStartedAt = performance.now();
-  for (const declared of registry.getMetricsAsArray()) {
+  // The first registry that declares a name shows it.
+  const seen = new Set<string>();
+  const declaredMetrics = (Array.isArray(registries) ? registries : [registries])
+    .flatMap((registry: Registry) => registry.getMetricsAsArray())
+    .filter((metric) => {
+      const name = (metric as unknown as { name: string }).name;
+      if (seen.has(name)) return false;
+      seen.add(name);
+      return true;
+    });
+  for (const declared of declaredMetrics) {
     const metric = await (declared as unknown as Collectable).get();
     const isCounter = String(metric.type) === 'counter';
     const family = familyName(metric, format);

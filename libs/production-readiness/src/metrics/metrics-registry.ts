@@ -5,6 +5,7 @@ import {
   Gauge,
   Histogram,
   register,
+  Registry as PromRegistry,
   type CounterConfiguration,
   type GaugeConfiguration,
   type HistogramConfiguration,
@@ -24,20 +25,20 @@ export interface PoolUsage {
   waiting: number;
 }
 
-// Pools are read when scraped. Kept per process, like prom-client's default
-// registry that the pool gauges live in.
-const trackedPools = new Map<string, () => PoolUsage>();
-
 /**
- * The app's metrics, in prom-client's default registry (where
- * @willsoto/nestjs-prometheus's `@InjectMetric` metrics land too), every
- * series labelled with `service`. Metrics are declared get-or-create, so a
- * second app in the same process (tests) reuses them instead of failing on a
- * duplicate name; the ones declared here have their label values capped.
+ * The app's metrics, in a registry of its own, so two apps in one process
+ * (tests) count only their own requests; every series labelled with
+ * `service`. The exposition also shows what is in prom-client's default
+ * registry, where @willsoto/nestjs-prometheus's `@InjectMetric` metrics and
+ * a user's own land (a name declared in both is shown once, ours). Metrics
+ * are declared get-or-create; the ones declared here have their label values
+ * capped.
  */
 @Injectable()
 export class MetricsRegistry {
-  readonly registry: Registry = register;
+  readonly registry: Registry = new PromRegistry();
+  // Pools are read when scraped.
+  private readonly trackedPools = new Map<string, () => PoolUsage>();
   readonly isEnabled: boolean;
   /** The exposition's own port, when it is not served on the app's. */
   readonly port: number | undefined;
@@ -63,6 +64,7 @@ export class MetricsRegistry {
           name: 'metrics_label_values_dropped_total',
           help: 'Label values folded into __overflow__ because their metric reached its cap of distinct values.',
           labelNames: ['metric', 'label'],
+          registers: [this.registry],
         }),
     );
     this.declareProcessGauges();
@@ -75,12 +77,16 @@ export class MetricsRegistry {
 
   /** A counter, created once; its label values are capped. */
   counter<L extends string>(config: CounterConfiguration<L>): Counter<L> {
-    return this.existing(config.name, () => this.capped(new Counter(config), config.name));
+    return this.existing(config.name, () =>
+      this.capped(new Counter({ ...config, registers: [this.registry] }), config.name),
+    );
   }
 
   /** A gauge, created once; its label values are capped. Give `collect` to read it when scraped. */
   gauge<L extends string>(config: GaugeConfiguration<L>): Gauge<L> {
-    return this.existing(config.name, () => this.capped(new Gauge(config), config.name));
+    return this.existing(config.name, () =>
+      this.capped(new Gauge({ ...config, registers: [this.registry] }), config.name),
+    );
   }
 
   /**
@@ -90,7 +96,8 @@ export class MetricsRegistry {
    */
   histogram<L extends string>(config: HistogramConfiguration<L>): Histogram<L> {
     return this.existing(config.name, () => {
-      if (!config.enableExemplars) return this.capped(new Histogram(config), config.name);
+      if (!config.enableExemplars)
+        return this.capped(new Histogram({ ...config, registers: [this.registry] }), config.name);
       // prom-client refuses exemplars on a registry typed for the text format;
       // our renderer writes them only in OpenMetrics whatever the registry's
       // type, so the metric is registered after the check instead of retyping
@@ -124,6 +131,7 @@ export class MetricsRegistry {
    * read when scraped. Returns the function that stops tracking it.
    */
   trackPool(pool: string, read: () => PoolUsage): () => void {
+    const trackedPools = this.trackedPools;
     trackedPools.set(pool, read);
     return () => {
       if (trackedPools.get(pool) === read) trackedPools.delete(pool);
@@ -134,7 +142,7 @@ export class MetricsRegistry {
   async exposition(
     format: ExpositionFormat = 'prometheus',
   ): Promise<{ contentType: string; body: string }> {
-    const body = await renderExposition(this.registry, format, this.defaultLabels);
+    const body = await renderExposition([this.registry, register], format, this.defaultLabels);
     return { contentType: contentTypeOf(format), body };
   }
 
@@ -154,6 +162,7 @@ export class MetricsRegistry {
 
   // The standards document's system metrics: memory and connection pools.
   private declareProcessGauges(): void {
+    const trackedPools = this.trackedPools;
     this.gauge({
       name: 'memory_usage_bytes',
       help: 'Resident memory of the process (RSS).',

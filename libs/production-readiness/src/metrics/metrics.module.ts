@@ -7,7 +7,7 @@ import { MetricsServer } from './metrics-server.js';
 import { MetricsModuleClass } from './metrics.module-definition.js';
 
 /**
- * Prometheus metrics at /metrics (prom-client's default registry, every
+ * Prometheus metrics at /metrics (a registry per app, every
  * series labelled with `service`): HTTP and message RED metrics, process,
  * memory and pool gauges, a cap on label values; off with
  * METRICS_ENABLED=false. Other concerns declare their metrics through

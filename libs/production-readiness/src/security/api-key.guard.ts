@@ -6,7 +6,7 @@ import {
   type ExecutionContext,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ApplicationConfig, Reflector } from '@nestjs/core';
 import type { Counter } from 'prom-client';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { RequestContext } from '../context/request-context.js';
@@ -71,6 +71,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     protected readonly reflector: Reflector,
     private readonly config: BaseServiceConfig,
     @Optional() metrics?: MetricsRegistry,
+    @Optional() private readonly appConfig?: ApplicationConfig,
   ) {
     this.failures = metrics?.counter({
       name: 'auth_failures_total',
@@ -117,9 +118,18 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
    */
   keysForRoute(route: string | undefined, isPublic: boolean): ApiKeySet | undefined {
     const { options, metricsApiKeys, apiKeys } = this.policy;
+    route = this.withoutGlobalPrefix(route);
     if (route === options.metricsPath && !metricsApiKeys.isEmpty) return metricsApiKeys;
     if (route !== undefined && options.publicPaths.has(route)) return undefined;
     return isPublic ? undefined : apiKeys;
+  }
+
+  // The probes and /metrics keep their treatment under `app.setGlobalPrefix()`.
+  private withoutGlobalPrefix(route: string | undefined): string | undefined {
+    const prefix = this.appConfig?.getGlobalPrefix();
+    if (!prefix || route === undefined) return route;
+    const normalized = `/${prefix.replace(/^\/+|\/+$/g, '')}`;
+    return route.startsWith(`${normalized}/`) ? route.slice(normalized.length) : route;
   }
 
   /**

@@ -14,7 +14,7 @@
 //                    log file, @willsoto/nestjs-prometheus with an interceptor
 //                    histogram, @nestjs/terminus, helmet, a global
 //                    ValidationPipe and an API-key guard;
-//   ours             ProductionReadinessModule.forRoot() through createServiceApp():
+//   ours             ProductionReadinessModule.forRoot() in a plain NestFactory.create() app:
 //                    logging to the file, metrics, correlation, errors, API key
 //                    (sha256-stored), CORS allowlist, security headers, health.
 //
@@ -52,8 +52,8 @@ import { LoggerModule } from 'nestjs-pino';
 import {
   BaseServiceConfig,
   createLogDestination,
-  createServiceApp,
-  installHttpRequestContext,
+  HttpPipelineModule,
+  HttpRequestPipeline,
   optionalSettings,
   ProductionReadinessModule,
   ServiceLogger,
@@ -223,6 +223,9 @@ function moduleOf(variant) {
       ],
       controllers: [BenchController],
     })(module);
+  } else if (variant === 'context' || variant === 'context+logging') {
+    // The library's HTTP entry alone: the correlation id and request context.
+    Module({ imports: [HttpPipelineModule.forRoot({})], controllers: [BenchController] })(module);
   } else {
     Module({ controllers: [BenchController] })(module);
   }
@@ -247,7 +250,11 @@ if (variant === 'ours') {
     CORS_ORIGINS: 'https://app.example',
     METRICS_ENABLED: 'true',
   });
-  app = await createServiceApp(moduleOf('ours'), { httpAdapter: adapterName });
+  // As a user's main.ts makes it: the module installs everything itself.
+  app =
+    adapterName === 'fastify'
+      ? await NestFactory.create(moduleOf('ours'), new FastifyAdapter(), { bufferLogs: true })
+      : await NestFactory.create(moduleOf('ours'), { bufferLogs: true });
 } else {
   const appModule = moduleOf(variant);
   const options = variant === 'hand-wired' ? { bufferLogs: true } : { logger: false };
@@ -279,9 +286,7 @@ if (variant === 'context+logging') {
     { destination },
   );
   app.useLogger(serviceLogger);
-  installHttpRequestContext(app, { onFinish: (finished) => serviceLogger.logRequest(finished) });
-} else if (variant === 'context') {
-  installHttpRequestContext(app);
+  app.get(HttpRequestPipeline).onFinish((finished) => serviceLogger.logRequest(finished));
 } else if (variant === 'als') {
   // Before the routes (and, on Express, the body parsers), as the context is.
   const storage = new AsyncLocalStorage();
@@ -292,7 +297,7 @@ if (variant === 'context+logging') {
     instance.use((request, response, next) => storage.run(request, next));
   }
 }
-if (app.getHttpAdapter().getType() === 'fastify' && variant !== 'ours') {
+if (app.getHttpAdapter().getType() === 'fastify') {
   await app.init();
 }
 

@@ -197,7 +197,7 @@ for (const adapter of ['express', 'fastify'] as const) {
               // The user's middleware runs after the entry: the id is already there.
               response.setHeader(
                 'x-seen-correlation-id',
-                String(request.headers['x-correlation-id'] ?? 'minted'),
+                (request.headers['x-correlation-id'] as string | undefined) ?? 'minted',
               );
               next();
             },

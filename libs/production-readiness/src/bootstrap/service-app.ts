@@ -1,5 +1,6 @@
 import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
+import { optionalProvider } from './optional-provider.js';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { isConfigValidationError } from '../config/config-validation.error.js';
 import { startMessageConsumers } from '../messaging/start-message-consumers.js';
@@ -61,11 +62,8 @@ export async function createServiceApp(
   const app = adapter
     ? await NestFactory.create(appModule, adapter, appOptions)
     : await NestFactory.create(appModule, appOptions);
-  try {
-    app.get(GracefulShutdown, { strict: false }).attach(app);
-  } catch {
-    // No ShutdownModule: Nest's own hooks, if main.ts enables them.
-  }
+  // Without ShutdownModule: Nest's own hooks, if main.ts enables them.
+  optionalProvider(app, GracefulShutdown)?.attach(app);
   await options.configure?.(app);
   await app.init();
   if (app.getHttpAdapter().getType() === 'fastify') {

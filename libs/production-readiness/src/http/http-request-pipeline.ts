@@ -150,7 +150,7 @@ export class HttpRequestPipeline implements OnModuleInit {
       return;
     }
     this.adapter = adapter;
-    if (platform === 'fastify') this.installOnFastify(adapter.getInstance() as FastifyInstanceLike);
+    if (platform === 'fastify') this.installOnFastify(adapter.getInstance<FastifyInstanceLike>());
     else this.installOnExpress(adapter as unknown as ExpressAdapterLike);
     for (const listener of this.installListeners.splice(0)) listener(adapter);
   }

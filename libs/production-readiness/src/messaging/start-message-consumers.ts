@@ -1,4 +1,5 @@
 import { Logger, type INestApplication } from '@nestjs/common';
+import { optionalProvider } from '../bootstrap/optional-provider.js';
 import { MessageBus } from './message-bus.service.js';
 import { MessageContextInterceptor } from './message-context.interceptor.js';
 
@@ -12,14 +13,10 @@ import { MessageContextInterceptor } from './message-context.interceptor.js';
  * pipes and guards. Does nothing when messaging is off.
  */
 export async function startMessageConsumers(app: INestApplication): Promise<void> {
-  let bus: MessageBus;
-  try {
-    bus = app.get(MessageBus, { strict: false });
-  } catch {
-    return;
-  }
-  if (!bus.isEnabled) return;
-  app.useGlobalInterceptors(app.get(MessageContextInterceptor, { strict: false }));
+  const bus = optionalProvider(app, MessageBus);
+  const interceptor = optionalProvider(app, MessageContextInterceptor);
+  if (!bus?.isEnabled || !interceptor) return;
+  app.useGlobalInterceptors(interceptor);
   app.connectMicroservice(bus.consumerOptions(), { inheritAppConfig: true });
   await app.startAllMicroservices();
   new Logger('Messaging').log(`Consuming messages over ${bus.kind}`);

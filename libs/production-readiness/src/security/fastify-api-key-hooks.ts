@@ -31,7 +31,7 @@ export class FastifyApiKeyHooks {
     pipeline?.whenInstalled((adapter) => {
       if (adapter.getType() !== 'fastify') return;
       // Declared up front, so the hook setting it keeps every request's shape.
-      const fastify = adapter.getInstance() as FastifyInstanceLike;
+      const fastify = adapter.getInstance<FastifyInstanceLike>();
       if (!fastify.hasRequestDecorator('apiKeyId')) fastify.decorateRequest('apiKeyId', undefined);
     });
     pipeline?.onFastifyRoute((route: FastifyRouteOptions) => {

@@ -95,7 +95,7 @@ export class SecurityScreen {
     pipeline.addStep(PipelineStage.security, screener(policy));
     pipeline.whenInstalled((adapter) => {
       if (adapter.getType() === 'express') {
-        (adapter.getInstance() as { disable(setting: string): unknown }).disable('x-powered-by');
+        adapter.getInstance<{ disable(setting: string): unknown }>().disable('x-powered-by');
       }
     });
   }

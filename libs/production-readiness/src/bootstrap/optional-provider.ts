@@ -1,0 +1,16 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+
+/**
+ * A provider of the app if one of its modules has it, else undefined. Asked
+ * through the root ModuleRef rather than `app.get()`: Nest logs every failed
+ * `app.get()` as an ERROR, which would be a false alarm for a concern module
+ * the app leaves out.
+ */
+export function optionalProvider<T>(app: INestApplication, token: Type<T>): T | undefined {
+  try {
+    return app.get(ModuleRef).get(token, { strict: false });
+  } catch {
+    return undefined;
+  }
+}

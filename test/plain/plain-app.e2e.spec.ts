@@ -7,6 +7,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogCapture } from '../support/log-capture.js';
 import { withEnv } from '../support/essay-service.js';
+import { waitFor } from '../support/wait-for.js';
 import { PLAIN_ENV, RUN } from './plain-env.js';
 import { AppModule } from './src/app.module.js';
 
@@ -158,9 +159,15 @@ for (const adapter of ['express', 'fastify'] as const) {
       expect(JSON.parse(response.text)).toMatchObject({ code: 'VALIDATION_FAILED' });
     });
 
-    it('serves the probes, and /readyz fails once the shutdown has begun', async () => {
+    it('serves the probes: /livez at once, /readyz once Redis (its dependency here) is connected', async () => {
       await http(app).get('/livez').expect(200);
-      await http(app).get('/readyz').expect(200);
+      // Right after init() the Redis connection may still be opening: readiness waits for it.
+      const ready = await waitFor(
+        async () => ((await http(app).get('/readyz')).status === 200 ? true : undefined),
+        10_000,
+        { description: '/readyz to answer 200', intervalMs: 100 },
+      );
+      expect(ready).toBe(true);
     });
   });
 

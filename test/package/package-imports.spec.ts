@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
+import { waitFor } from '../support/wait-for.js';
+import { PLAIN_ENV } from '../plain/plain-env.js';
 
 const run = promisify(execFile);
 
@@ -210,6 +213,69 @@ describe(`the packed ${PACKAGE_NAME} tarball`, () => {
       }
     }
     expect([...undeclared]).toEqual([]);
+  });
+
+  // The plain app of test/plain (its own main.ts: NestFactory.create, listen),
+  // compiled under workDir, so `nestjs-production-readiness` resolves to the
+  // unpacked tarball in workDir/node_modules, as in a user's app.
+  describe.each(['express', 'fastify'])('used by a plain Nest app on %s', (adapter) => {
+    it('serves with the correlation id, the access line and the 415, from the tarball', async () => {
+      const outDir = join(workDir, `plain-${adapter}`);
+      await run(
+        process.execPath,
+        [
+          join(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
+          '-p',
+          join(REPO_ROOT, 'test/plain/tsconfig.json'),
+          '--outDir',
+          outDir,
+        ],
+        { cwd: REPO_ROOT, timeout: 120_000 },
+      );
+      writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
+      const port = await freePort();
+      const env = Object.fromEntries(
+        Object.entries({ ...PLAIN_ENV, PORT: String(port), PLAIN_ADAPTER: adapter }).filter(
+          (entry): entry is [string, string] => entry[1] !== undefined,
+        ),
+      );
+      const child = execFile(process.execPath, [join(outDir, 'main.js')], {
+        cwd: workDir,
+        env: { ...process.env, ...env, NODE_OPTIONS: '' },
+      });
+      let output = '';
+      child.stdout?.on('data', (chunk: string) => (output += chunk));
+      child.stderr?.on('data', (chunk: string) => (output += chunk));
+      try {
+        const baseUrl = `http://127.0.0.1:${port}`;
+        await waitFor(
+          async () => (await fetch(`${baseUrl}/livez`).catch(() => undefined))?.ok || undefined,
+          20_000,
+          { description: `the plain app on ${adapter} to listen`, intervalMs: 50 },
+        );
+        const hello = await fetch(`${baseUrl}/`, { headers: { 'x-correlation-id': 'packed-1' } });
+        expect(hello.status).toBe(200);
+        expect(hello.headers.get('x-correlation-id')).toBe('packed-1');
+        const refused = await fetch(`${baseUrl}/notes`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'hello',
+        });
+        expect(refused.status).toBe(415);
+        expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+        await waitFor(
+          () =>
+            output.includes('"correlationId":"packed-1"') && output.includes('"status":200')
+              ? true
+              : undefined,
+          5_000,
+          { description: 'the access line', intervalMs: 50 },
+        );
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    }, 60_000);
   });
 
   describe.each([

@@ -108,11 +108,6 @@ export class HttpRequestPipeline implements OnModuleInit {
     adapterHost.init$.subscribe(() => this.install(adapterHost.httpAdapter));
   }
 
-  /** The platform the pipeline was installed on, once it is. */
-  get platform(): 'express' | 'fastify' | undefined {
-    return platformOf(this.adapter);
-  }
-
   /** Adds a step run on every request before routing (see PipelineStage). */
   addStep(stage: number, step: PreRoutingStep): void {
     this.staged = [...this.staged, { stage, step }].sort((a, b) => a.stage - b.stage);

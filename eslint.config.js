@@ -19,6 +19,8 @@ export default defineConfig(
       '.tmp-pack-*/**',
       // The plain app as test/plain/plain-app.process.spec.ts builds it.
       'test/plain/.build-*/**',
+      // The plain app is type-checked by its own tsconfig against the built package (dist), absent before the build.
+      'test/plain/src/**',
     ],
   },
   js.configs.recommended,

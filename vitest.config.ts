@@ -1,9 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// Tests run the TypeScript sources of both the library and the app: the
-// custom condition makes `nestjs-production-readiness` resolve to libs/.../src.
-const conditions = ['nestjs-production-readiness:source'];
+// Tests run the TypeScript sources of both the library and the app:
+// `nestjs-production-readiness` resolves to libs/.../src here, not to dist.
+const librarySource = (file: string) =>
+  fileURLToPath(new URL(`./libs/production-readiness/src/${file}`, import.meta.url));
 
 export default defineConfig({
   plugins: [
@@ -21,8 +23,19 @@ export default defineConfig({
       },
     }),
   ],
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  resolve: {
+    alias: [
+      { find: /^nestjs-production-readiness$/, replacement: librarySource('index.ts') },
+      {
+        find: /^nestjs-production-readiness\/tracing$/,
+        replacement: librarySource('tracing/register.ts'),
+      },
+      {
+        find: /^nestjs-production-readiness\/messaging$/,
+        replacement: librarySource('messaging/microservices.ts'),
+      },
+    ],
+  },
   test: {
     include: ['libs/**/src/**/*.spec.ts', 'apps/**/src/**/*.spec.ts', 'test/**/*.spec.ts'],
     environment: 'node',

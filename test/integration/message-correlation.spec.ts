@@ -13,9 +13,9 @@ import {
   MessageBus,
   RequestContext,
   ServiceError,
-  withHeaders,
   type MessageTransportKind,
 } from 'nestjs-production-readiness';
+import { withHeaders } from 'nestjs-production-readiness/messaging';
 import { lastValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -8,7 +8,6 @@ import { HttpClientModule } from './http-client/http-client.module.js';
 import { HttpPipelineModule } from './http/http-pipeline.module.js';
 import { DEFAULT_HEALTH_PATHS } from './health/health.options.js';
 import { LoggingModule } from './logging/logging.module.js';
-import { MessagingModule } from './messaging/messaging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { ReadinessReportModule } from './readiness-report/readiness-report.module.js';
@@ -18,6 +17,7 @@ import { SecurityModule } from './security/security.module.js';
 import { NestHandlerSpanInterceptor } from './tracing/nest-handler-span.interceptor.js';
 import { StartupAnnouncer } from './tracing/tracing-announcer.js';
 import { isTracingActive } from './tracing/tracing-state.js';
+import type { MessagingOptions } from './messaging/messaging.options.js';
 import {
   messagingOptionsFrom,
   type ProductionReadinessExtras,
@@ -37,8 +37,8 @@ export const {
 })
   .setClassMethodName('forRoot')
   .setExtras<ProductionReadinessExtras>(
-    { config: BaseServiceConfig, healthPaths: {}, metricsPath: '/metrics' },
-    (definition, { config, healthPaths, metricsPath }): DynamicModule => {
+    { config: BaseServiceConfig, healthPaths: {}, metricsPath: '/metrics', messaging: false },
+    (definition, { config, healthPaths, metricsPath, messaging }): DynamicModule => {
       // Each concern module reads its options from the root options through a
       // factory, so forRoot and forRootAsync share one code path. That needs the
       // root module global: its options token must be visible to its imports.
@@ -80,7 +80,7 @@ export const {
             ...fromRoot,
             useFactory: ({ errors }: ProductionReadinessOptions) => errors ?? {},
           }),
-          MessagingModule.forRootAsync({ ...fromRoot, useFactory: messagingOptionsFrom }),
+          ...messagingImports(messaging),
           RedisModule,
           MetricsModule.forRootAsync({
             ...fromRoot,
@@ -124,7 +124,6 @@ export const {
           HttpPipelineModule,
           LoggingModule,
           ErrorsModule,
-          MessagingModule,
           RedisModule,
           MetricsModule,
           HealthModule,
@@ -138,3 +137,23 @@ export const {
     },
   )
   .build();
+
+/**
+ * MessagingModule, loaded only when messaging is on: it needs
+ * `@nestjs/microservices` (an optional peer) and the broker's client. Nest
+ * accepts a promise of a module among the imports.
+ */
+function messagingImports(messaging: boolean | MessagingOptions): Promise<DynamicModule>[] {
+  const options = messagingOptionsFrom(messaging);
+  if (options.enabled === false) return [];
+  return [
+    import('./messaging/messaging.module.js').then(
+      ({ MessagingModule }) => MessagingModule.forRoot(options),
+      (error: unknown) => {
+        throw new Error(
+          `ProductionReadinessModule: messaging is on but @nestjs/microservices could not be loaded (npm install @nestjs/microservices): ${String(error)}`,
+        );
+      },
+    ),
+  ];
+}

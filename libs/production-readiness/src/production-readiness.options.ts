@@ -23,12 +23,6 @@ export interface ProductionReadinessOptions {
    */
   env?: Record<string, string | undefined>;
   /**
-   * The message bus: `true` or options to connect the app's `@EventPattern`
-   * handlers and publish through Kafka, NATS, RabbitMQ or the in-process bus.
-   * @default false
-   */
-  messaging?: boolean | MessagingOptions;
-  /**
    * The HTTP server: the body limit, content types besides JSON, the raw
    * body, and the Node server's timeouts and header limit. @default {}
    */
@@ -65,9 +59,15 @@ export interface ProductionReadinessExtras {
   healthPaths: Partial<HealthPaths>;
   /** The metrics exposition path. @default '/metrics' */
   metricsPath: string;
+  /**
+   * The message bus: `true` or options to connect the app's `@EventPattern`
+   * handlers and publish through Kafka, NATS, RabbitMQ or the in-process bus.
+   * Fixed at declaration because it decides whether `@nestjs/microservices`
+   * is loaded at all. @default false
+   */
+  messaging: boolean | MessagingOptions;
 }
 
-export function messagingOptionsFrom(options: ProductionReadinessOptions): MessagingOptions {
-  const { messaging = false } = options;
+export function messagingOptionsFrom(messaging: boolean | MessagingOptions): MessagingOptions {
   return typeof messaging === 'boolean' ? { enabled: messaging } : messaging;
 }

@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { Abstract, INestApplication, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 
 /**
@@ -7,7 +7,7 @@ import { ModuleRef } from '@nestjs/core';
  * `app.get()` as an ERROR, which would be a false alarm for a concern module
  * the app leaves out.
  */
-export function optionalProvider<T>(app: INestApplication, token: Type<T>): T | undefined {
+export function optionalProvider<T>(app: INestApplication, token: Type<T> | Abstract<T>): T | undefined {
   try {
     return app.get(ModuleRef).get(token, { strict: false });
   } catch {

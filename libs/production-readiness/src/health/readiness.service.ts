@@ -10,7 +10,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { BaseServiceConfig } from '../config/base-service.config.js';
-import { MessageBus } from '../messaging/message-bus.service.js';
+import { MessageBus } from '../messaging/message-bus.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import {

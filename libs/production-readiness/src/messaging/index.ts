@@ -1,19 +1,7 @@
-export {
-  InProcessBus,
-  InProcessClient,
-  InProcessContext,
-  InProcessRecord,
-  InProcessServer,
-} from './in-process.transport.js';
-export { MessageBus } from './message-bus.service.js';
-export { MessageContextInterceptor } from './message-context.interceptor.js';
-export { messageHeader, withHeaders } from './message-headers.js';
-export {
-  resolveMessageTransport,
-  type MessageTransport,
-  type MessageTransportKind,
-} from './message-transport.js';
-export { MessagingModule } from './messaging.module.js';
-export { MESSAGING_OPTIONS } from './messaging.module-definition.js';
+// What the main entry exports of messaging: free of @nestjs/microservices, so
+// an app without messaging needs no broker packages. The transports, the
+// module and the header helpers are the `nestjs-production-readiness/messaging`
+// entry (microservices.ts).
+export { MessageBus, type MessageTransportKind } from './message-bus.js';
 export type { MessagingOptions } from './messaging.options.js';
 export { startMessageConsumers } from './start-message-consumers.js';

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type INestApplication,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import {
   ClientProxyFactory,
   type ClientProxy,
@@ -10,22 +16,21 @@ import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
 import { RequestContext } from '../context/request-context.js';
 import { tracePublish } from '../tracing/message-tracing.js';
 import { isTracingActive } from '../tracing/tracing-state.js';
+import { optionalProvider } from '../bootstrap/optional-provider.js';
+import { MessageBus, type MessageTransportKind } from './message-bus.js';
+import { MessageContextInterceptor } from './message-context.interceptor.js';
 import { withHeaders } from './message-headers.js';
 import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 import { resolveMessagingOptions, type MessagingOptions } from './messaging.options.js';
-import {
-  resolveMessageTransport,
-  type MessageTransport,
-  type MessageTransportKind,
-} from './message-transport.js';
+import { resolveMessageTransport, type MessageTransport } from './message-transport.js';
 
 /**
- * The app's connection to its message broker, chosen from the config. It
- * publishes events, and `createServiceApp()` connects its consumer to the
+ * MessageBus on `@nestjs/microservices`, its broker chosen from the config. It
+ * publishes events, and startMessageConsumers() connects its consumer to the
  * app's `@EventPattern` handlers.
  */
 @Injectable()
-export class MessageBus implements OnApplicationShutdown {
+export class MicroservicesMessageBus extends MessageBus implements OnApplicationShutdown {
   private readonly logger = new Logger(MessageBus.name);
   private readonly transport: MessageTransport;
   private client?: ClientProxy;
@@ -34,6 +39,7 @@ export class MessageBus implements OnApplicationShutdown {
   private readonly isTraced = isTracingActive();
 
   constructor(config: BaseServiceConfig, @Inject(MESSAGING_OPTIONS) options: MessagingOptions) {
+    super();
     const resolved = resolveMessagingOptions(options);
     this.isEnabled = resolved.enabled;
     this.transport = resolveMessageTransport(config, resolved.queue ?? config.SERVICE_NAME);
@@ -49,11 +55,18 @@ export class MessageBus implements OnApplicationShutdown {
     return this.transport.consumer;
   }
 
-  /**
-   * Publishes an event; resolves once the broker has taken it. The current
-   * correlation id travels in the message's headers; when tracing is on, so
-   * does the `traceparent` of a producer span `publish <pattern>`.
-   */
+  // The interceptor (context, metrics, in-flight count, consumer span) goes on
+  // the message handlers only: they take the app's global enhancers when
+  // connected, while the HTTP routes took theirs in init().
+  async startConsumers(app: INestApplication): Promise<void> {
+    const interceptor = optionalProvider(app, MessageContextInterceptor);
+    if (!this.isEnabled || !interceptor) return;
+    app.useGlobalInterceptors(interceptor);
+    app.connectMicroservice(this.consumerOptions(), { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    this.logger.log(`Consuming messages over ${this.kind}`);
+  }
+
   async publish(pattern: string, data: unknown): Promise<void> {
     if (!this.isEnabled) {
       throw new Error(`Messaging is disabled; cannot publish ${pattern}.`);
@@ -75,11 +88,7 @@ export class MessageBus implements OnApplicationShutdown {
     await lastValueFrom(this.publisher().emit(pattern, message), { defaultValue: undefined });
   }
 
-  /**
-   * A cheap round trip to the broker on the app's own publishing connection,
-   * for health checks: a NATS PING, the RabbitMQ connection's state, the Kafka
-   * producer's connection. Never opens a second client. Rejects when down.
-   */
+  // A NATS PING, the RabbitMQ connection's state, the Kafka producer's connection.
   async ping(): Promise<{ transport: MessageTransportKind }> {
     const transport = this.kind;
     if (transport === 'in-process' || !this.isEnabled) return { transport };

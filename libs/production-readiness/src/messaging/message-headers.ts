@@ -6,7 +6,7 @@ import {
   RmqRecordBuilder,
 } from '@nestjs/microservices';
 import { InProcessContext, InProcessRecord } from './in-process.transport.js';
-import type { MessageTransportKind } from './message-transport.js';
+import type { MessageTransportKind } from './message-bus.js';
 
 /**
  * Wraps an event's data so the transport sends `headers` beside it: NATS

@@ -6,8 +6,7 @@ import {
 } from '@nestjs/microservices';
 import type { BaseServiceConfig } from '../config/base-service.config.js';
 import { InProcessBus, InProcessClient, InProcessServer } from './in-process.transport.js';
-
-export type MessageTransportKind = 'kafka' | 'nats' | 'rabbitmq' | 'in-process';
+import type { MessageTransportKind } from './message-bus.js';
 
 /** Which broker to use and how to reach it, for both consuming and publishing. */
 export interface MessageTransport {

@@ -1,18 +1,24 @@
 import { Module } from '@nestjs/common';
-import { MessageBus } from './message-bus.service.js';
+import { MessageBus } from './message-bus.js';
+import { MicroservicesMessageBus } from './message-bus.service.js';
 import { MessageContextInterceptor } from './message-context.interceptor.js';
 import { MessagingModuleClass } from './messaging.module-definition.js';
 
 /**
  * Connects the app to its message broker through `@nestjs/microservices`:
  * Kafka, NATS or RabbitMQ when configured, an in-process bus otherwise.
- * Requires the config from ServiceConfigModule. startMessageConsumers(app)
+ * Imported from `nestjs-production-readiness/messaging`, or loaded by
+ * ProductionReadinessModule when its `messaging` option is on. startMessageConsumers(app)
  * (bootstrapService() calls it) connects the consumer with
  * MessageContextInterceptor on its handlers only: as a global
  * (APP_INTERCEPTOR) every HTTP request would pay for its rxjs chain.
  */
 @Module({
-  providers: [MessageBus, MessageContextInterceptor],
-  exports: [MessageBus, MessageContextInterceptor],
+  providers: [
+    MicroservicesMessageBus,
+    { provide: MessageBus, useExisting: MicroservicesMessageBus },
+    MessageContextInterceptor,
+  ],
+  exports: [MessageBus, MicroservicesMessageBus, MessageContextInterceptor],
 })
 export class MessagingModule extends MessagingModuleClass {}

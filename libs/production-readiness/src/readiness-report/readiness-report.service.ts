@@ -8,7 +8,7 @@ import {
   type HealthOptions,
 } from '../health/health.options.js';
 import { findDataSource } from '../health/indicators/database.indicator.js';
-import { MessageBus } from '../messaging/message-bus.service.js';
+import { MessageBus } from '../messaging/message-bus.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { GracefulShutdown } from '../shutdown/graceful-shutdown.service.js';
 import { tracingState } from '../tracing/tracing-state.js';

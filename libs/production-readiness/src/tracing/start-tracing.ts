@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type * as Api from '@opentelemetry/api';
 import type * as ContextAsyncHooks from '@opentelemetry/context-async-hooks';
 import type * as Core from '@opentelemetry/core';
@@ -15,6 +14,7 @@ import {
   tracingEnvironment,
   type TracingSettings,
 } from './tracing-settings.js';
+import { ownRequire } from './own-require.js';
 import { setTracingState, tracingState, type TracingState } from './tracing-state.js';
 
 /** Options of startTracing(). */
@@ -30,7 +30,7 @@ export interface StartTracingOptions {
 // no endpoint) the entry costs a few settings reads and nothing else. The
 // OpenTelemetry packages are CommonJS, so require() loads them synchronously,
 // before the app's modules (pg in particular) are loaded and must be patched.
-const load = createRequire(import.meta.url);
+const load = ownRequire;
 
 function off(settings: Extract<TracingSettings, { isEnabled: false }>): TracingState {
   return {

@@ -1,4 +1,4 @@
-import type { MessageBus } from '../../messaging/message-bus.service.js';
+import type { MessageBus } from '../../messaging/message-bus.js';
 import type { DependencyCheck } from '../health.options.js';
 
 /** A round trip on the message bus' own connection (NATS PING, RabbitMQ connection state). */

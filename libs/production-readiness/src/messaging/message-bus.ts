@@ -1,0 +1,30 @@
+import type { INestApplication } from '@nestjs/common';
+
+export type MessageTransportKind = 'kafka' | 'nats' | 'rabbitmq' | 'in-process';
+
+/**
+ * The app's connection to its message broker: inject it by this class to
+ * publish. It is its own file, free of `@nestjs/microservices`, so the health,
+ * report and bootstrap code can ask for it while an app without messaging
+ * does not need that package installed; MessagingModule provides the
+ * implementation (MicroservicesMessageBus).
+ */
+export abstract class MessageBus {
+  /** False when the app has messaging off: publishing throws. */
+  abstract readonly isEnabled: boolean;
+  /** `kafka`, `nats`, `rabbitmq` or `in-process`. */
+  abstract readonly kind: MessageTransportKind;
+  /**
+   * Publishes an event; resolves once the broker has taken it. The current
+   * correlation id travels in the message's headers; when tracing is on, so
+   * does the `traceparent` of a producer span `publish <pattern>`.
+   */
+  abstract publish(pattern: string, data: unknown): Promise<void>;
+  /**
+   * A cheap round trip to the broker on the app's own publishing connection,
+   * for health checks. Never opens a second client. Rejects when down.
+   */
+  abstract ping(): Promise<{ transport: MessageTransportKind }>;
+  /** Connects the app's `@EventPattern` handlers and starts consuming; see startMessageConsumers(). */
+  abstract startConsumers(app: INestApplication): Promise<void>;
+}

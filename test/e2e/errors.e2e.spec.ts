@@ -140,8 +140,8 @@ const EXPECTED_ERRORS: ErrorCase[] = [
     name: "an HttpException('I am a teapot', 418)",
     send: (http) => http.get('/teapot'),
     status: 418,
-    // An HttpException brings no code; a 4xx without one of its own is MALFORMED_REQUEST.
-    code: 'MALFORMED_REQUEST',
+    // A status without a code of the library's gets one made from its name.
+    code: 'IM_A_TEAPOT',
     title: "I'm a Teapot",
     detail: 'I am a teapot',
     instance: '/teapot',

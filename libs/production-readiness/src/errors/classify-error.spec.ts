@@ -1,8 +1,10 @@
 import {
   BadRequestException,
+  ConflictException,
   ForbiddenException,
   HttpException,
   NotFoundException,
+  NotImplementedException,
   PayloadTooLargeException,
   ServiceUnavailableException,
   UnprocessableEntityException,
@@ -131,8 +133,22 @@ describe('classifyError', () => {
         'an HttpException(418)',
         new HttpException('I am a teapot', 418),
         418,
-        'MALFORMED_REQUEST',
+        'IM_A_TEAPOT',
         'I am a teapot',
+      ],
+      [
+        'an HttpException(451)',
+        new HttpException('Not in your country', 451),
+        451,
+        'UNAVAILABLE_FOR_LEGAL_REASONS',
+        'Not in your country',
+      ],
+      [
+        'an HttpException with a status Node has no name for',
+        new HttpException('Client closed the request', 499),
+        499,
+        'HTTP_499',
+        'Client closed the request',
       ],
       [
         'an HttpException with an object body',
@@ -147,6 +163,53 @@ describe('classifyError', () => {
         expect(classifyError(error)).toEqual({ status, code, detail, isExpected: true });
       },
     );
+
+    it('answers a 5xx the library has no code for with its own code, not INTERNAL', () => {
+      expect(classifyError(new NotImplementedException())).toEqual({
+        status: 501,
+        code: 'NOT_IMPLEMENTED',
+        detail: UNEXPECTED_DETAIL,
+        isExpected: false,
+      });
+    });
+
+    it("keeps the code given with Nest's errorCode option", () => {
+      const error = new ConflictException('Username taken', { errorCode: 'E_USERNAME_TAKEN' });
+
+      expect(classifyError(error)).toEqual({
+        status: 409,
+        code: 'E_USERNAME_TAKEN',
+        detail: 'Username taken',
+        isExpected: true,
+      });
+    });
+
+    it('leaves out a member whose getter throws, and keeps the others', () => {
+      const body = {
+        message: 'Out of stock',
+        sku: 'A1',
+        get warehouse(): string {
+          throw new Error('not loaded');
+        },
+      };
+
+      expect(classifyError(new BadRequestException(body))).toMatchObject({
+        detail: 'Out of stock',
+        extensions: { sku: 'A1' },
+      });
+    });
+
+    it('keeps all extension members within 8,192 characters of JSON, dropping those that do not fit', () => {
+      const body: Record<string, unknown> = { message: 'Too much' };
+      for (let index = 0; index < 20; index += 1) body[`field${index}`] = 'x'.repeat(900);
+      body.small = 'kept';
+
+      const { extensions } = classifyError(new BadRequestException(body));
+
+      expect(JSON.stringify(extensions).length).toBeLessThanOrEqual(8_192);
+      expect(extensions).toMatchObject({ field0: 'x'.repeat(900), small: 'kept' });
+      expect(extensions).not.toHaveProperty('field19');
+    });
 
     it("answers a plain ValidationPipe's list of messages with VALIDATION_FAILED and one error per message", () => {
       const error = new BadRequestException(['title must be a string', 'text should not be empty']);

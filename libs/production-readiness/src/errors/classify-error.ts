@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { ErrorCode, errorCodeForStatus } from './error-code.js';
+import { fieldErrorsOf, problemExtensionsOf } from './problem-extensions.js';
 import { isServiceError, type FieldError } from './service-error.js';
 
 /** What the filters need to answer and log an error, whatever threw it. */
@@ -9,6 +10,8 @@ export interface ClassifiedError {
   /** Safe to show the client. */
   detail: string;
   errors?: FieldError[];
+  /** RFC 9457 extension members, JSON-safe: what an app's HttpException said besides its message. */
+  extensions?: Record<string, unknown>;
   headers?: Record<string, string>;
   /** A client's mistake or a handled failure (warn), not a bug (error with stack). */
   isExpected: boolean;
@@ -89,6 +92,28 @@ function knownClientError(error: unknown): ClassifiedError | undefined {
   return known ? { ...known, isExpected: true } : undefined;
 }
 
+// A code an app may give its problems: an identifier that also reads well in
+// the problem's `type` URI (`E_OUT_OF_STOCK` → `…:e-out-of-stock`).
+const APP_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+// The body HttpException.createBody() makes from a message: `statusCode`
+// repeats the status, `error` the title, `errorCode` the code.
+const NEST_BODY_MEMBERS = new Set(['statusCode', 'message', 'error', 'errorCode']);
+// What any body says that the problem says already: `message` is the detail.
+const REPEATED_MEMBERS = new Set(['statusCode', 'message']);
+
+function isNestBody(body: Record<string, unknown>): boolean {
+  return 'statusCode' in body && Object.keys(body).every((key) => NEST_BODY_MEMBERS.has(key));
+}
+
+// The exception's own code: `code` in its body, or Nest's `errorCode` option.
+function appCodeOf(exception: HttpException, body: Record<string, unknown> | undefined) {
+  const { errorCode } = exception as { errorCode?: unknown };
+  return [body?.code, errorCode].find(
+    (code): code is string => typeof code === 'string' && APP_CODE.test(code),
+  );
+}
+
 function fromHttpException(exception: HttpException): ClassifiedError {
   // The adapters wrap body-parser's and Fastify's errors in an HttpException
   // whose message comes from the parser; answer with our own words instead.
@@ -96,8 +121,12 @@ function fromHttpException(exception: HttpException): ClassifiedError {
   if (fromParser) return fromParser;
   const status = exception.getStatus();
   const response = exception.getResponse();
-  const message =
-    typeof response === 'string' ? response : (response as { message?: unknown }).message;
+  const body =
+    typeof response === 'object' && response !== null
+      ? (response as Record<string, unknown>)
+      : undefined;
+  const message = typeof response === 'string' ? response : body?.message;
+  const appCode = appCodeOf(exception, body);
   if (Array.isArray(message)) {
     // A plain ValidationPipe's list of messages; each starts with the field's name.
     const errors = message.map((text) => ({
@@ -106,19 +135,27 @@ function fromHttpException(exception: HttpException): ClassifiedError {
     }));
     return {
       status,
-      code: status === 400 ? ErrorCode.VALIDATION_FAILED : errorCodeForStatus(status),
+      code: appCode ?? (status === 400 ? ErrorCode.VALIDATION_FAILED : errorCodeForStatus(status)),
       detail: `The request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}.`,
       errors,
       isExpected: status < 500,
     };
   }
-  return {
+  const classified: ClassifiedError = {
     status,
-    code: errorCodeForStatus(status),
+    code: appCode ?? errorCodeForStatus(status),
     // HttpException messages are written for clients; a 5xx one may not be.
     detail: status < 500 && typeof message === 'string' ? message : UNEXPECTED_DETAIL,
     isExpected: status < 500,
   };
+  // The body's other fields, like its message, are for clients only below 500.
+  if (body && status < 500 && !isNestBody(body)) {
+    const errors = fieldErrorsOf(body);
+    if (errors) classified.errors = errors;
+    const extensions = problemExtensionsOf(body, REPEATED_MEMBERS);
+    if (extensions) classified.extensions = extensions;
+  }
+  return classified;
 }
 
 /**

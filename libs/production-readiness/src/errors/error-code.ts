@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 /**
  * The stable error codes of problem+json responses (`code`). Apps add their
  * own by passing any UPPER_SNAKE string to ServiceError with a status.
@@ -39,8 +41,23 @@ export const ERROR_CODE_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** The code for an HTTP status that came without one (an HttpException, a parser error). */
-export function errorCodeForStatus(status: number): ErrorCode {
+// Node's reason phrase as a code: 418 "I'm a Teapot" → IM_A_TEAPOT.
+function codeOfReasonPhrase(status: number): string {
+  const phrase = STATUS_CODES[status];
+  if (phrase === undefined) return `HTTP_${status}`;
+  return phrase
+    .replace(/'/g, '')
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}
+
+/**
+ * The code for an HTTP status that came without one (an HttpException, a
+ * parser error): the library's code for it, or else one made from the
+ * status's reason phrase (`IM_A_TEAPOT`), never a code of another status.
+ */
+export function errorCodeForStatus(status: number): ErrorCode | (string & {}) {
   switch (status) {
     case 400:
       return ErrorCode.MALFORMED_REQUEST;
@@ -62,6 +79,8 @@ export function errorCodeForStatus(status: number): ErrorCode {
       return ErrorCode.VALIDATION_FAILED;
     case 429:
       return ErrorCode.RATE_LIMITED;
+    case 500:
+      return ErrorCode.INTERNAL;
     case 502:
     case 503:
       return ErrorCode.DEPENDENCY_UNAVAILABLE;
@@ -69,6 +88,6 @@ export function errorCodeForStatus(status: number): ErrorCode {
     case 408:
       return ErrorCode.TIMEOUT;
     default:
-      return status >= 500 ? ErrorCode.INTERNAL : ErrorCode.MALFORMED_REQUEST;
+      return codeOfReasonPhrase(status);
   }
 }

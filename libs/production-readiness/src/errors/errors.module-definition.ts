@@ -16,5 +16,7 @@ export const {
   .setExtras({ isGlobal: true }, (definition, { isGlobal }) => ({
     ...definition,
     global: isGlobal,
+    // ProblemResponseModule, imported by other concerns too, reads them.
+    exports: [...(definition.exports ?? []), ERRORS_OPTIONS],
   }))
   .build();

@@ -1,11 +1,14 @@
-import { Module, type PipeTransform } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE, DiscoveryModule } from '@nestjs/core';
-import { ERRORS_OPTIONS, ErrorsModuleClass } from './errors.module-definition.js';
+import { Module, type PipeTransform, type DynamicModule } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
+import {
+  ERRORS_OPTIONS,
+  ErrorsModuleClass,
+  ERRORS_OPTIONS_TYPE,
+} from './errors.module-definition.js';
 import { resolveErrorsOptions, type ErrorsOptions } from './errors.options.js';
-import { ProblemExceptionFilter } from './problem-exception.filter.js';
-import { ProblemResponder } from './problem-responder.js';
+import { ProblemResponseModule } from './problem-response.module.js';
 import { ProblemValidationPipe } from './problem-validation.pipe.js';
-import { RouteTable } from '../http/route-table.js';
+import { HttpPipelineModule } from '../http/http-pipeline.module.js';
 import { BodyRefusals } from './body-refusals.js';
 
 const passThrough: PipeTransform = { transform: (value: unknown) => value };
@@ -16,12 +19,9 @@ const passThrough: PipeTransform = { transform: (value: unknown) => value };
  * headers (415, 413) in the HTTP pipeline, before they are read.
  */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [HttpPipelineModule, ProblemResponseModule],
   providers: [
-    RouteTable,
-    ProblemResponder,
     BodyRefusals,
-    { provide: APP_FILTER, useClass: ProblemExceptionFilter },
     {
       provide: APP_PIPE,
       // Always registered, a no-op when disabled: no second code path.
@@ -30,6 +30,11 @@ const passThrough: PipeTransform = { transform: (value: unknown) => value };
       inject: [ERRORS_OPTIONS],
     },
   ],
-  exports: [ProblemResponder],
+  exports: [ProblemResponseModule],
 })
-export class ErrorsModule extends ErrorsModuleClass {}
+export class ErrorsModule extends ErrorsModuleClass {
+  /** The module with its options; every one has a default, so `forRoot()` is enough. */
+  static forRoot(options: typeof ERRORS_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -14,7 +14,22 @@ export interface ProblemDetails {
   /** The trace id of the request or message, present only when it is traced. */
   traceId?: string;
   errors?: FieldError[];
+  /** Extension members (RFC 9457 §3.2): what an app's own HttpException said besides its message. */
+  [extension: string]: unknown;
 }
+
+/** The members the library defines; an extension never takes one of these names. */
+export const PROBLEM_MEMBERS: ReadonlySet<string> = new Set([
+  'type',
+  'title',
+  'status',
+  'detail',
+  'instance',
+  'code',
+  'correlationId',
+  'traceId',
+  'errors',
+]);
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -38,5 +53,8 @@ export function toProblem(
   };
   if (context.traceId !== undefined) problem.traceId = context.traceId;
   if (classified.errors) problem.errors = classified.errors;
+  for (const [name, value] of Object.entries(classified.extensions ?? {})) {
+    if (!PROBLEM_MEMBERS.has(name)) problem[name] = value;
+  }
   return problem;
 }

@@ -1,8 +1,10 @@
-import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
+import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
+import { failedTerminusHealthCheck } from '../health/terminus-health-check.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details.js';
-import { ProblemResponder } from './problem-responder.js';
+import { ProblemResponder, type ProblemRequest } from './problem-responder.js';
 
 interface RequestLike {
   method?: string;
@@ -13,7 +15,8 @@ interface RequestLike {
 
 /**
  * The global exception filter: every error of an HTTP handler becomes an
- * RFC 9457 `application/problem+json` answer; every error of a message
+ * RFC 9457 `application/problem+json` answer, but a failed terminus health
+ * check, which keeps terminus' own 503 body; every error of a message
  * handler is logged and, for request-response callers, answered with the
  * same problem object. Override handleHttp or handleRpc to change either.
  */
@@ -34,12 +37,26 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<RequestLike>();
     const response = http.getResponse<object>();
     const adapter = this.adapterHost.httpAdapter;
-    const { problem, headers } = this.responder.forHttp(exception, {
+    const problemRequest: ProblemRequest = {
       method: request.method ?? 'GET',
       url: request.originalUrl ?? request.url ?? '/',
       headers: request.headers ?? {},
       request,
-    });
+    };
+    // An app's own terminus endpoint keeps the body its monitors already
+    // read; terminus has logged the failure itself.
+    const failedHealthCheck = failedTerminusHealthCheck(exception);
+    if (failedHealthCheck) {
+      if (adapter.isHeadersSent(response)) return;
+      adapter.setHeader(
+        response,
+        CORRELATION_ID_HEADER,
+        this.responder.correlationIdOf(problemRequest),
+      );
+      adapter.reply(response, failedHealthCheck, HttpStatus.SERVICE_UNAVAILABLE);
+      return;
+    }
+    const { problem, headers } = this.responder.forHttp(exception, problemRequest);
     if (adapter.isHeadersSent(response)) return;
     for (const [name, value] of Object.entries(headers)) adapter.setHeader(response, name, value);
     adapter.setHeader(response, 'content-type', PROBLEM_CONTENT_TYPE);

@@ -59,7 +59,8 @@ export class ProblemResponder {
   private readonly unexpectedByType?: Counter<'type'>;
 
   constructor(
-    @Inject(ERRORS_OPTIONS) options: ErrorsOptions,
+    // Absent when only another concern (SecurityModule) brought this in.
+    @Optional() @Inject(ERRORS_OPTIONS) options: ErrorsOptions | undefined,
     private readonly routes: RouteTable,
     @Optional() metrics?: MetricsRegistry,
   ) {
@@ -82,10 +83,7 @@ export class ProblemResponder {
     const path = request.url.split('?', 1)[0] || '/';
     let classified = classifyError(error);
     if (isRouteNotFound(error)) classified = this.routeNotFound(request.method, path);
-    const correlationId =
-      RequestContext.correlationId ??
-      correlationIdOfRequest(request.request) ??
-      correlationIdFrom(request.headers);
+    const correlationId = this.correlationIdOf(request);
     this.log(classified, error, { method: request.method, path });
     const headers: Record<string, string> = {
       ...classified.headers,
@@ -98,6 +96,15 @@ export class ProblemResponder {
       traceId: this.traceIdOf(),
     });
     return { problem, headers };
+  }
+
+  /** The correlation id of an HTTP request: its context's, else the one it was given or sent. */
+  correlationIdOf(request: ProblemRequest): string {
+    return (
+      RequestContext.correlationId ??
+      correlationIdOfRequest(request.request) ??
+      correlationIdFrom(request.headers)
+    );
   }
 
   /** The problem object for a message handler's caller, with the error logged once. */

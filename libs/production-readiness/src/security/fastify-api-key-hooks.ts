@@ -8,8 +8,8 @@ import type {
   FastifyRouteOptions,
 } from '../http/http-platform.js';
 import { RouteTable } from '../http/route-table.js';
+import { isPublicRoute } from './api-key-routes.js';
 import { ApiKeyGuard, type GuardedRequest } from './api-key.guard.js';
-import { IS_PUBLIC_KEY } from './public.decorator.js';
 
 /**
  * On Fastify, checks API keys in an onRequest hook of each route that needs
@@ -38,11 +38,11 @@ export class FastifyApiKeyHooks {
       const method = Array.isArray(route.method) ? route.method[0] : route.method;
       const target = routes.routeOf(method.toUpperCase(), route.url);
       if (!target) return;
-      const isPublic =
-        reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
-          target.handler as () => unknown,
-          target.controller as () => unknown,
-        ]) === true;
+      const isPublic = isPublicRoute(
+        reflector,
+        target.handler as () => unknown,
+        target.controller as () => unknown,
+      );
       const keys = guard.keysForRoute(route.url, isPublic);
       if (!keys || keys.isEmpty) return;
       const checkKey: FastifyOnRequestHook = (request, _reply, done: FastifyDone) => {

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { HttpPipelineModule } from '../http/http-pipeline.module.js';
+import { ProblemExceptionFilter } from './problem-exception.filter.js';
+import { ProblemResponder } from './problem-responder.js';
+
+/**
+ * The problem+json answer itself: ProblemResponder and the global exception
+ * filter. Static, so Nest keeps one instance however many modules import it:
+ * ErrorsModule does, and so do the concerns that refuse requests
+ * (SecurityModule's 401 and 429), which then answer as problems when imported
+ * alone. Its options (ERRORS_OPTIONS) come from ErrorsModule when it is
+ * there; otherwise the defaults apply.
+ */
+@Module({
+  imports: [HttpPipelineModule],
+  providers: [ProblemResponder, { provide: APP_FILTER, useClass: ProblemExceptionFilter }],
+  exports: [ProblemResponder],
+})
+export class ProblemResponseModule {}

@@ -37,6 +37,8 @@ export type PreRoutingStep = (request: IncomingMessage, response: ServerResponse
 
 /** Where a step runs, lowest first; steps of one stage run in the order they were added. */
 export const PipelineStage = {
+  /** Hiding the secret request headers from log serializers, before anything can log the request. */
+  redaction: 0,
   /** In-flight tracking and the refusal once a shutdown stops taking requests. */
   shutdown: 10,
   /** Security headers and the CORS decision. */

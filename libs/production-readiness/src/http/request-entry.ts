@@ -24,6 +24,8 @@ export interface FinishedRequest {
   correlationId: string;
   /** The trace id, when tracing is on and the request's trace is sampled (exported). */
   traceId?: string;
+  /** The raw response, for a listener that reads what the app's middleware left on it. */
+  response?: ServerResponse;
 }
 
 /** Where the correlation id is kept on the raw request, for code outside the context. */
@@ -70,6 +72,7 @@ const beginUntraced: BeginRequest = (request, response, routeOf, finished) => {
         statusCode: response.statusCode,
         durationMs: performance.now() - startedAt,
         correlationId,
+        response,
       }),
     );
   }
@@ -105,6 +108,7 @@ const beginTraced: BeginRequest = (request, response, routeOf, finished) => {
       durationMs: performance.now() - startedAt,
       correlationId,
       traceId,
+      response,
     });
   });
   return correlationId;

@@ -19,6 +19,7 @@ describe('fieldRedactor', () => {
   it.each([
     'authorization',
     'Authorization',
+    'proxy-authorization',
     'cookie',
     'set-cookie',
     'Set-Cookie',

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type LoggerService, type OnApplicationShutdown } from '@nestjs/common';
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
 import { BaseServiceConfig, type LogLevel } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { RequestContext } from '../context/request-context.js';
 import { activeSpanContext, isTracingActive } from '../tracing/tracing-state.js';
 import type { FinishedRequest } from '../http/request-entry.js';
@@ -57,6 +58,14 @@ function isoTimestamp(): string {
 }
 const STACK_LINE = /\n\s+at /;
 
+/** The names redacted besides the built-in ones: the API-key header and `redactFields`. */
+export function extraSensitiveNames(
+  config: BaseServiceConfig,
+  options: ResolvedLoggingOptions,
+): string[] {
+  return [(config.API_KEY_HEADER ?? 'x-api-key').toLowerCase(), ...options.redactFields];
+}
+
 /**
  * The app's logger: JSON lines through pino, with service, version and
  * environment on every line and the correlation id on every line written
@@ -72,10 +81,12 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
   /** pino's serialized `base` fields (`,"service":…`), shared by every line. */
   private readonly chindings: string;
 
-  constructor(config: BaseServiceConfig, @Inject(LOGGING_OPTIONS) options: LoggingOptions) {
+  constructor(
+    @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
+    @Inject(LOGGING_OPTIONS) options: LoggingOptions,
+  ) {
     this.options = resolveLoggingOptions(options);
-    const apiKeyHeader = (config.API_KEY_HEADER ?? 'x-api-key').toLowerCase();
-    const redact = fieldRedactor([apiKeyHeader, ...this.options.redactFields]);
+    const redact = fieldRedactor(extraSensitiveNames(config, this.options));
     const destination = this.options.destination ?? stdoutDestination();
     this.pino = pino(
       {
@@ -184,9 +195,9 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
     );
   }
 
-  /** True when this logger writes access lines. */
+  /** True unless access lines are turned off (`accessLog: false`). */
   get isAccessLogEnabled(): boolean {
-    return this.options.accessLog;
+    return this.options.accessLog !== false;
   }
 
   /** Writes out what the asynchronous destination still holds. */

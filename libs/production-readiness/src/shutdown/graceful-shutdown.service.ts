@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { ErrorCode } from '../errors/error-code.js';
 import { ServiceError } from '../errors/service-error.js';
 import { ReadinessService } from '../health/readiness.service.js';
@@ -21,7 +22,7 @@ import { InFlight } from './in-flight.js';
 import { MessageHandlersInFlight } from './message-handlers-in-flight.js';
 import {
   DEFAULT_CLEANUP_TIMEOUT_MS,
-  DEFAULT_PRODUCTION_DRAIN_DELAY_MS,
+  DEFAULT_KUBERNETES_DRAIN_DELAY_MS,
   DEFAULT_SHUTDOWN_SIGNALS,
   SHUTDOWN_OPTIONS,
   type ShutdownOptions,
@@ -42,7 +43,16 @@ interface Cleanup {
 
 const LIFECYCLE_HOOKS = ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'];
 
-const DEVELOPMENT_ENVIRONMENTS = new Set(['development', 'dev', 'local', 'test']);
+/**
+ * Kubernetes sets KUBERNETES_SERVICE_HOST in every container it starts: there
+ * the load balancer takes seconds to stop sending traffic after SIGTERM, so
+ * the drain delay is on by default. Anywhere else (a laptop, `nest start
+ * --watch`, CI) it is off, so a reload or Ctrl-C exits at once, without
+ * anyone having to set ENVIRONMENT.
+ */
+function runsInKubernetes(): boolean {
+  return Boolean(process.env.KUBERNETES_SERVICE_HOST);
+}
 
 class BudgetExceeded extends Error {}
 
@@ -108,8 +118,8 @@ export class GracefulShutdown
   private readonly untrack: (this: ServerResponse) => void;
 
   /**
-   * The drain delay, in ms: SHUTDOWN_DRAIN_DELAY_MS, else 0 in development and
-   * 5000 elsewhere. The startup report checks it, with timeoutMs, against the
+   * The drain delay, in ms: SHUTDOWN_DRAIN_DELAY_MS, else 5000 in Kubernetes
+   * and 0 elsewhere. The startup report checks it, with timeoutMs, against the
    * grace period (SHUTDOWN_GRACE_PERIOD_MS).
    */
   readonly drainDelayMs: number;
@@ -117,7 +127,7 @@ export class GracefulShutdown
   readonly timeoutMs: number;
 
   constructor(
-    private readonly config: BaseServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
     @Inject(SHUTDOWN_OPTIONS) options: ShutdownOptions,
     private readonly modules: ModulesContainer,
     private readonly handlers: MessageHandlersInFlight,
@@ -132,9 +142,7 @@ export class GracefulShutdown
     this.timeoutMs = config.SHUTDOWN_TIMEOUT_MS;
     this.drainDelayMs =
       config.SHUTDOWN_DRAIN_DELAY_MS ??
-      (DEVELOPMENT_ENVIRONMENTS.has(config.ENVIRONMENT.toLowerCase())
-        ? 0
-        : DEFAULT_PRODUCTION_DRAIN_DELAY_MS);
+      (runsInKubernetes() ? DEFAULT_KUBERNETES_DRAIN_DELAY_MS : 0);
     const requests = this.requests;
     this.untrack = function (this: ServerResponse) {
       requests.delete(this);

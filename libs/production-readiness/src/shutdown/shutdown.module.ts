@@ -1,7 +1,9 @@
-import { ConfigurableModuleBuilder, Module } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Module, type DynamicModule } from '@nestjs/common';
 import { GracefulShutdown } from './graceful-shutdown.service.js';
 import { MessageHandlersInFlight } from './message-handlers-in-flight.js';
 import { SHUTDOWN_OPTIONS, type ShutdownOptions } from './shutdown.options.js';
+import { serviceConfigProvider } from '../config/default-service-config.js';
+import { HttpPipelineModule } from '../http/http-pipeline.module.js';
 
 export const {
   ConfigurableModuleClass: ShutdownModuleClass,
@@ -19,12 +21,18 @@ export const {
   .build();
 
 /**
- * The graceful shutdown sequence (GracefulShutdown). createServiceApp()
- * attaches it to the app in place of Nest's enableShutdownHooks. Requires
- * the config from ServiceConfigModule; uses health and logging when present.
+ * The graceful shutdown sequence (GracefulShutdown): on SIGTERM or SIGINT,
+ * or on `app.close()`, new requests get 503, in-flight ones finish, then
+ * Nest's shutdown hooks run. Uses health and logging when present.
  */
 @Module({
-  providers: [GracefulShutdown, MessageHandlersInFlight],
+  imports: [HttpPipelineModule],
+  providers: [serviceConfigProvider, GracefulShutdown, MessageHandlersInFlight],
   exports: [GracefulShutdown, MessageHandlersInFlight],
 })
-export class ShutdownModule extends ShutdownModuleClass {}
+export class ShutdownModule extends ShutdownModuleClass {
+  /** The module with its options; every one has a default, so `forRoot()` is enough. */
+  static forRoot(options: typeof SHUTDOWN_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -23,5 +23,5 @@ export interface ShutdownOptions {
 
 export const DEFAULT_SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 export const DEFAULT_CLEANUP_TIMEOUT_MS = 5_000;
-/** The drain delay when SHUTDOWN_DRAIN_DELAY_MS is unset, in production. */
-export const DEFAULT_PRODUCTION_DRAIN_DELAY_MS = 5_000;
+/** The drain delay when SHUTDOWN_DRAIN_DELAY_MS is unset, in Kubernetes (KUBERNETES_SERVICE_HOST set). */
+export const DEFAULT_KUBERNETES_DRAIN_DELAY_MS = 5_000;

@@ -28,7 +28,13 @@ describe('the production-readiness report at startup', () => {
 
   it('logs features, dependencies and budgets once, and warns for each risk', async () => {
     service = await startCapturedEssayService({
-      env: { API_KEYS: undefined, SHUTDOWN_GRACE_PERIOD_MS: '20000', ENVIRONMENT: 'production' },
+      // In a Kubernetes pod (its service host set), where the drain delay defaults to 5 s.
+      env: {
+        API_KEYS: undefined,
+        SHUTDOWN_GRACE_PERIOD_MS: '20000',
+        SHUTDOWN_DRAIN_DELAY_MS: undefined,
+        KUBERNETES_SERVICE_HOST: '10.96.0.1',
+      },
     });
     const [report, ...more] = reportLines(service.logs.lines);
     expect(more).toEqual([]);

@@ -14,7 +14,6 @@ import {
   BaseServiceConfig,
   createServiceApp,
   ErrorCode,
-  optionalSettings,
   ProductionReadinessModule,
   ServiceError,
 } from 'nestjs-production-readiness';
@@ -43,12 +42,7 @@ class SumController {
   }
 }
 
-class RpcTestConfig extends optionalSettings(
-  BaseServiceConfig,
-  'KAFKA_BOOTSTRAP_SERVERS',
-  'KAFKA_GROUP_ID',
-  'REDIS_URL',
-) {
+class RpcTestConfig extends BaseServiceConfig {
   override SERVICE_NAME = subject;
   override SERVICE_VERSION = '1.0.0';
   override PORT = 3000;

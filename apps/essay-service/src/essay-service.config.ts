@@ -2,7 +2,6 @@ import { IsInt, IsOptional, Min } from 'class-validator';
 import {
   BaseServiceConfig,
   IsServiceUrl,
-  optionalSettings,
   SecretSetting,
   ToInteger,
 } from 'nestjs-production-readiness';
@@ -13,12 +12,7 @@ import { packageVersion } from './package-version.js';
  * let it start with no environment at all (the embedded database, the
  * in-process bus, no Redis, no Kafka).
  */
-export class EssayServiceConfig extends optionalSettings(
-  BaseServiceConfig,
-  'KAFKA_BOOTSTRAP_SERVERS',
-  'KAFKA_GROUP_ID',
-  'REDIS_URL',
-) {
+export class EssayServiceConfig extends BaseServiceConfig {
   override SERVICE_NAME = 'essay-service';
   override SERVICE_VERSION = packageVersion();
   override PORT = 3000;

@@ -17,6 +17,7 @@ export * from './tracing/index.js';
 export { ProductionReadinessModule } from './production-readiness.module.js';
 export { PRODUCTION_READINESS_OPTIONS } from './production-readiness.module-definition.js';
 export type {
+  ProductionReadinessConcernOptions,
   ProductionReadinessExtras,
   ProductionReadinessOptions,
 } from './production-readiness.options.js';

@@ -6,6 +6,8 @@ import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpClientModule } from './http-client/http-client.module.js';
 import { HttpPipelineModule } from './http/http-pipeline.module.js';
+import { HTTP_OPTIONS, type HttpOptions } from './http/http.options.js';
+import { serviceConfigProvider } from './config/default-service-config.js';
 import { DEFAULT_HEALTH_PATHS } from './health/health.options.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -21,7 +23,7 @@ import type { MessagingOptions } from './messaging/messaging.options.js';
 import {
   messagingOptionsFrom,
   type ProductionReadinessExtras,
-  type ProductionReadinessOptions,
+  type ProductionReadinessConcernOptions,
 } from './production-readiness.options.js';
 
 /** Injection token of ProductionReadinessModule's options. */
@@ -31,14 +33,24 @@ export const {
   ConfigurableModuleClass: ProductionReadinessModuleClass,
   OPTIONS_TYPE: PRODUCTION_READINESS_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: PRODUCTION_READINESS_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<ProductionReadinessOptions>({
+} = new ConfigurableModuleBuilder<ProductionReadinessConcernOptions>({
   moduleName: 'ProductionReadiness',
   optionsInjectionToken: PRODUCTION_READINESS_OPTIONS,
 })
   .setClassMethodName('forRoot')
   .setExtras<ProductionReadinessExtras>(
-    { config: BaseServiceConfig, healthPaths: {}, metricsPath: '/metrics', messaging: false },
-    (definition, { config, healthPaths, metricsPath, messaging }): DynamicModule => {
+    {
+      config: BaseServiceConfig,
+      healthPaths: {},
+      metricsPath: '/metrics',
+      messaging: false,
+      envFilePath: '.env',
+      env: undefined,
+    },
+    (
+      definition,
+      { config, healthPaths, metricsPath, messaging, envFilePath, env },
+    ): DynamicModule => {
       // Each concern module reads its options from the root options through a
       // factory, so forRoot and forRootAsync share one code path. That needs the
       // root module global: its options token must be visible to its imports.
@@ -48,7 +60,16 @@ export const {
         global: true,
         providers: [
           ...(definition.providers ?? []),
+          serviceConfigProvider,
           StartupAnnouncer,
+          {
+            provide: HTTP_OPTIONS,
+            ...fromRoot,
+            useFactory: ({ http, errors }: ProductionReadinessConcernOptions): HttpOptions => ({
+              extraBodyTypes: errors?.extraBodyTypes,
+              ...http,
+            }),
+          },
           // Tracing starts before the app's modules load (the tracing entry),
           // so whether handlers get spans is known here; untraced apps pay nothing.
           ...(isTracingActive()
@@ -57,45 +78,32 @@ export const {
         ],
         imports: [
           ...(definition.imports ?? []),
-          ServiceConfigModule.forRootAsync({
-            ...fromRoot,
-            config,
-            useFactory: ({ envFilePath, env }: ProductionReadinessOptions) => ({
-              envFilePath,
-              env,
-            }),
-          }),
-          HttpPipelineModule.forRootAsync({
-            ...fromRoot,
-            useFactory: ({ http, errors }: ProductionReadinessOptions) => ({
-              extraBodyTypes: errors?.extraBodyTypes,
-              ...http,
-            }),
-          }),
+          ServiceConfigModule.forRoot({ config, envFilePath, env }),
+          HttpPipelineModule,
           LoggingModule.forRootAsync({
             ...fromRoot,
-            useFactory: ({ logging }: ProductionReadinessOptions) => logging ?? {},
+            useFactory: ({ logging }: ProductionReadinessConcernOptions) => logging ?? {},
           }),
           ErrorsModule.forRootAsync({
             ...fromRoot,
-            useFactory: ({ errors }: ProductionReadinessOptions) => errors ?? {},
+            useFactory: ({ errors }: ProductionReadinessConcernOptions) => errors ?? {},
           }),
           ...messagingImports(messaging),
           RedisModule,
           MetricsModule.forRootAsync({
             ...fromRoot,
             path: metricsPath,
-            useFactory: ({ metrics }: ProductionReadinessOptions) => metrics ?? {},
+            useFactory: ({ metrics }: ProductionReadinessConcernOptions) => metrics ?? {},
           }),
           HealthModule.forRootAsync({
             ...fromRoot,
             paths: healthPaths,
-            useFactory: ({ health }: ProductionReadinessOptions) => health ?? {},
+            useFactory: ({ health }: ProductionReadinessConcernOptions) => health ?? {},
           }),
           SecurityModule.forRootAsync({
             ...fromRoot,
             // The probes and /metrics are public, at whatever paths they are served.
-            useFactory: ({ security }: ProductionReadinessOptions) => ({
+            useFactory: ({ security }: ProductionReadinessConcernOptions) => ({
               publicPaths: [
                 ...Object.values({ ...DEFAULT_HEALTH_PATHS, ...healthPaths }),
                 metricsPath,
@@ -106,20 +114,21 @@ export const {
           }),
           ShutdownModule.forRootAsync({
             ...fromRoot,
-            useFactory: ({ shutdown }: ProductionReadinessOptions) => shutdown ?? {},
+            useFactory: ({ shutdown }: ProductionReadinessConcernOptions) => shutdown ?? {},
           }),
           ResilienceModule.forRootAsync({
             ...fromRoot,
-            useFactory: ({ resilience }: ProductionReadinessOptions) => resilience ?? {},
+            useFactory: ({ resilience }: ProductionReadinessConcernOptions) => resilience ?? {},
           }),
           HttpClientModule.forRootAsync({
             ...fromRoot,
-            useFactory: ({ httpClient }: ProductionReadinessOptions) => httpClient ?? {},
+            useFactory: ({ httpClient }: ProductionReadinessConcernOptions) => httpClient ?? {},
           }),
           ReadinessReportModule,
         ],
         exports: [
           PRODUCTION_READINESS_OPTIONS,
+          HTTP_OPTIONS,
           ServiceConfigModule,
           HttpPipelineModule,
           LoggingModule,

@@ -10,18 +10,11 @@ import type { ResilienceOptions } from './resilience/resilience.options.js';
 import type { SecurityOptions } from './security/security.options.js';
 import type { ShutdownOptions } from './shutdown/shutdown.options.js';
 
-/** Options of ProductionReadinessModule; each concern's options are derived from these. */
-export interface ProductionReadinessOptions {
-  /**
-   * The `.env` file to read; `false` reads none. Real environment variables win.
-   * @default '.env'
-   */
-  envFilePath?: string | false;
-  /**
-   * The environment to read instead of `process.env` (tests, embedding).
-   * @default process.env
-   */
-  env?: Record<string, string | undefined>;
+/**
+ * The options of ProductionReadinessModule that may come from forRootAsync()'s
+ * factory; each concern's options are derived from these.
+ */
+export interface ProductionReadinessConcernOptions {
   /**
    * The HTTP server: the body limit, content types besides JSON, the raw
    * body, and the Node server's timeouts and header limit. @default {}
@@ -60,6 +53,16 @@ export interface ProductionReadinessExtras {
   /** The metrics exposition path. @default '/metrics' */
   metricsPath: string;
   /**
+   * The `.env` file to read; `false` reads none. Real environment variables win.
+   * @default '.env'
+   */
+  envFilePath: string | false;
+  /**
+   * The environment to read instead of `process.env` (tests, embedding).
+   * @default process.env
+   */
+  env: Record<string, string | undefined> | undefined;
+  /**
    * The message bus: `true` or options to connect the app's `@EventPattern`
    * handlers and publish through Kafka, NATS, RabbitMQ or the in-process bus.
    * Fixed at declaration because it decides whether `@nestjs/microservices`
@@ -71,3 +74,7 @@ export interface ProductionReadinessExtras {
 export function messagingOptionsFrom(messaging: boolean | MessagingOptions): MessagingOptions {
   return typeof messaging === 'boolean' ? { enabled: messaging } : messaging;
 }
+
+/** Everything `ProductionReadinessModule.forRoot()` takes; every option has a default. */
+export type ProductionReadinessOptions = ProductionReadinessConcernOptions &
+  Partial<ProductionReadinessExtras>;

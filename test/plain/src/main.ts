@@ -1,18 +1,22 @@
 // The user's own main.ts: NestFactory.create and app.listen, no library
 // bootstrap. PLAIN_ADAPTER picks Fastify; PLAIN_SHUTDOWN_HOOKS=1 adds the usual
-// app.enableShutdownHooks().
+// app.enableShutdownHooks(); PLAIN_MODULES=shutdown imports ShutdownModule alone.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 
 async function bootstrap(): Promise<void> {
+  const root =
+    process.env.PLAIN_MODULES === 'shutdown'
+      ? (await import('./shutdown-only.module.js')).ShutdownOnlyModule
+      : AppModule;
   const app =
     process.env.PLAIN_ADAPTER === 'fastify'
       ? await NestFactory.create(
-          AppModule,
+          root,
           new (await import('@nestjs/platform-fastify')).FastifyAdapter(),
         )
-      : await NestFactory.create(AppModule);
+      : await NestFactory.create(root);
   if (process.env.PLAIN_SHUTDOWN_HOOKS === '1') app.enableShutdownHooks();
   await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
 }

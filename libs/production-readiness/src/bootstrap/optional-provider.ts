@@ -7,7 +7,10 @@ import { ModuleRef } from '@nestjs/core';
  * `app.get()` as an ERROR, which would be a false alarm for a concern module
  * the app leaves out.
  */
-export function optionalProvider<T>(app: INestApplication, token: Type<T> | Abstract<T>): T | undefined {
+export function optionalProvider<T>(
+  app: INestApplication,
+  token: Type<T> | Abstract<T>,
+): T | undefined {
   try {
     return app.get(ModuleRef).get(token, { strict: false });
   } catch {

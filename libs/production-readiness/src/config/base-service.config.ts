@@ -9,6 +9,7 @@ import {
   Min,
   IsBoolean,
 } from 'class-validator';
+import { appPackage } from './app-package.js';
 import { SecretSetting } from './secret-setting.decorator.js';
 import {
   IsApiKeyList,
@@ -33,28 +34,37 @@ const BOOLEAN_MESSAGE = `must be one of ${BOOLEAN_WORDS.join(', ')}`;
 
 /**
  * Every setting of the production-readiness standards document, read from the
- * environment (and `.env`). Apps extend it, give defaults by overriding a
- * property, and inject their subclass by its class:
+ * environment (and `.env`). Each has a default or is optional, so a service
+ * without a database, Redis or a broker needs none of theirs; SERVICE_NAME
+ * and SERVICE_VERSION default to the app's package.json. Apps extend it, add
+ * their own settings, give defaults by overriding a property, and inject
+ * their subclass by its class:
  *
  * ```ts
- * export class EssayServiceConfig extends BaseServiceConfig {
- *   override PORT = 3000;
+ * export class OrdersConfig extends BaseServiceConfig {
+ *   override DATABASE_URL = 'postgres://localhost:5432/orders';
+ *
+ *   @IsServiceUrl(['https'])
+ *   PAYMENTS_URL = 'https://payments.internal';
  * }
  * ```
- *
- * Settings without a default here are required unless the subclass gives one,
- * or declares them optional with `optionalSettings()`.
  */
 export class BaseServiceConfig {
-  /** The service's name, on every log line and metric. Required. */
+  /**
+   * The service's name, on every log line and metric.
+   * @default the `name` in ./package.json, without its scope (required when there is none)
+   */
   @IsString()
   @IsNotEmpty()
-  SERVICE_NAME!: string;
+  SERVICE_NAME: string = appPackage().name!;
 
-  /** The deployed version. Required. */
+  /**
+   * The deployed version.
+   * @default the `version` in ./package.json (required when there is none)
+   */
   @IsString()
   @IsNotEmpty()
-  SERVICE_VERSION!: string;
+  SERVICE_VERSION: string = appPackage().version!;
 
   /** Deployment environment (`production`, `staging`, `development`...). @default 'production' */
   @IsString()
@@ -66,18 +76,18 @@ export class BaseServiceConfig {
   @IsNotEmpty()
   HOST = '0.0.0.0';
 
-  /** Port to listen on, 1..65535. Required. */
+  /** Port to listen on, 1..65535 (Nest's own default). @default 3000 */
   @ToInteger()
   @IsInt({ message: 'must be an integer from 1 to 65535' })
   @Min(1, { message: 'must be an integer from 1 to 65535' })
   @Max(65535, { message: 'must be an integer from 1 to 65535' })
-  PORT!: number;
+  PORT = 3000;
 
-  /** Database connection URL; its password is never printed. Required. */
+  /** Database connection URL; its password is never printed. Optional. */
+  @IsOptional()
   @SecretSetting()
   @IsServiceUrl()
-  @IsNotEmpty()
-  DATABASE_URL!: string;
+  DATABASE_URL?: string;
 
   /** Connections kept in the database pool. @default 10 */
   @ToInteger()
@@ -109,15 +119,16 @@ export class BaseServiceConfig {
   @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
   DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
 
-  /** Kafka brokers as `host:port,host:port`. Required. */
+  /** Kafka brokers as `host:port,host:port`. Optional: the message bus uses Kafka when set. */
+  @IsOptional()
   @IsHostPortList()
-  @IsNotEmpty()
-  KAFKA_BOOTSTRAP_SERVERS!: string;
+  KAFKA_BOOTSTRAP_SERVERS?: string;
 
-  /** Kafka consumer group. Required. */
+  /** Kafka consumer group. @default SERVICE_NAME (when Kafka is used) */
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
-  KAFKA_GROUP_ID!: string;
+  KAFKA_GROUP_ID?: string;
 
   /** Where a new consumer group starts reading: `earliest` or `latest`. @default 'earliest' */
   @ToLowerCase()
@@ -136,11 +147,11 @@ export class BaseServiceConfig {
   @IsServiceUrl(['amqp', 'amqps'])
   RABBITMQ_URL?: string;
 
-  /** Redis URL; its password is never printed. Required. */
+  /** Redis URL; its password is never printed. Optional: without it nothing uses Redis. */
+  @IsOptional()
   @SecretSetting()
   @IsServiceUrl(['redis', 'rediss'])
-  @IsNotEmpty()
-  REDIS_URL!: string;
+  REDIS_URL?: string;
 
   /** Connections kept to Redis. @default 10 */
   @ToInteger()
@@ -213,8 +224,10 @@ export class BaseServiceConfig {
 
   /**
    * How long to keep serving after SIGTERM so load balancers stop sending
-   * traffic, in milliseconds. Unset means 0 when ENVIRONMENT is development,
-   * dev, local or test, and 5000 anywhere else (production, staging).
+   * traffic, in milliseconds. Unset means 5000 in Kubernetes (where
+   * KUBERNETES_SERVICE_HOST is set) and 0 anywhere else, so `nest start
+   * --watch` reloads and Ctrl-C exit at once; set it on other platforms
+   * behind a load balancer (ECS, Nomad, compose).
    */
   @IsOptional()
   @ToInteger()
@@ -245,10 +258,7 @@ export class BaseServiceConfig {
   STRICT_READINESS = false;
 }
 
-/**
- * A config class: BaseServiceConfig or a subclass of it, possibly with some
- * settings made optional by `optionalSettings()`.
- */
+/** A config class: BaseServiceConfig or a subclass of it. */
 export type ServiceConfigClass = Type<Partial<BaseServiceConfig>>;
 
 /** Fails fast, at module declaration, for a class that does not extend BaseServiceConfig. */

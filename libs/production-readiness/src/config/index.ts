@@ -10,12 +10,10 @@ export {
   type SettingProblem,
 } from './config-validation.error.js';
 export { loadConfig, settingNamesOf, type LoadConfigOptions } from './load-config.js';
-export { optionalSettings } from './optional-settings.js';
 export { redactSettings, redactUrlPassword } from './redaction.js';
 export { SecretSetting } from './secret-setting.decorator.js';
 export { ServiceConfigModule } from './service-config.module.js';
-export { SERVICE_CONFIG_OPTIONS } from './service-config.module-definition.js';
-export type { ServiceConfigExtras, ServiceConfigOptions } from './service-config.options.js';
+export type { ServiceConfigOptions } from './service-config.options.js';
 export {
   IsApiKeyList,
   IsHeaderName,

@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BaseServiceConfig, type LogLevel } from './base-service.config.js';
 import { type ConfigValidationError, isConfigValidationError } from './config-validation.error.js';
 import { loadConfig, settingNamesOf } from './load-config.js';
-import { optionalSettings } from './optional-settings.js';
 import { redactSettings } from './redaction.js';
 import { SecretSetting } from './secret-setting.decorator.js';
 import { ToInteger } from './setting-transforms.js';
@@ -15,8 +14,8 @@ import { IsServiceUrl } from './setting-validators.js';
 type Env = Record<string, string | undefined>;
 type ConfigClass = new () => object;
 
-/** The settings BaseServiceConfig requires, all valid. */
-const REQUIRED: Env = {
+/** The standards document's essay-service environment, all valid. */
+const STANDARD_ENV: Env = {
   SERVICE_NAME: 'essay-service',
   SERVICE_VERSION: '1.2.3',
   PORT: '8080',
@@ -27,7 +26,10 @@ const REQUIRED: Env = {
 };
 
 function load(overrides: Env = {}): BaseServiceConfig {
-  return loadConfig(BaseServiceConfig, { env: { ...REQUIRED, ...overrides }, envFilePath: false });
+  return loadConfig(BaseServiceConfig, {
+    env: { ...STANDARD_ENV, ...overrides },
+    envFilePath: false,
+  });
 }
 
 function loadError(env: Env, configClass: ConfigClass = BaseServiceConfig): ConfigValidationError {
@@ -42,7 +44,7 @@ function loadError(env: Env, configClass: ConfigClass = BaseServiceConfig): Conf
 
 /** The one reason given for `setting` when the required settings are valid and `overrides` applied. */
 function reasonFor(setting: string, overrides: Env): string {
-  const { problems } = loadError({ ...REQUIRED, ...overrides });
+  const { problems } = loadError({ ...STANDARD_ENV, ...overrides });
   expect(problems.map((problem) => problem.setting)).toEqual([setting]);
   return problems[0].reason;
 }
@@ -290,17 +292,58 @@ describe('loadConfig', () => {
   });
 
   describe('required settings', () => {
-    it('names every missing one in one error', () => {
+    let dir: string;
+    let cwd: string;
+
+    beforeEach(() => {
+      cwd = process.cwd();
+      dir = mkdtempSync(join(tmpdir(), 'load-config-app-'));
+      process.chdir(dir);
+    });
+
+    afterEach(() => {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('needs none in an app with a package.json: name, version and defaults for the rest', () => {
+      writeFileSync(join(dir, 'package.json'), '{ "name": "@acme/orders", "version": "2.0.1" }');
+
+      expect(loadConfig(BaseServiceConfig, { env: {}, envFilePath: false })).toMatchObject({
+        SERVICE_NAME: 'orders',
+        SERVICE_VERSION: '2.0.1',
+        PORT: 3000,
+        DATABASE_URL: undefined,
+        REDIS_URL: undefined,
+        KAFKA_BOOTSTRAP_SERVERS: undefined,
+        KAFKA_GROUP_ID: undefined,
+      });
+    });
+
+    it('lets the environment name and version the service over package.json', () => {
+      writeFileSync(join(dir, 'package.json'), '{ "name": "orders", "version": "2.0.1" }');
+
+      expect(
+        loadConfig(BaseServiceConfig, {
+          env: { SERVICE_NAME: 'orders-eu', SERVICE_VERSION: '2.0.2' },
+          envFilePath: false,
+        }),
+      ).toMatchObject({ SERVICE_NAME: 'orders-eu', SERVICE_VERSION: '2.0.2' });
+    });
+
+    it('asks for SERVICE_NAME and SERVICE_VERSION, and only those, without a package.json', () => {
       const error = loadError({});
 
       expect(error.configName).toBe('BaseServiceConfig');
-      expect(error.problems).toEqual(
-        Object.keys(REQUIRED).map((setting) => ({ setting, reason: 'is required but not set' })),
-      );
+      expect(error.problems).toEqual([
+        { setting: 'SERVICE_NAME', reason: 'is required but not set' },
+        { setting: 'SERVICE_VERSION', reason: 'is required but not set' },
+      ]);
       expect(error.message).toBe(
         [
-          'Invalid configuration for BaseServiceConfig: 7 problems',
-          ...Object.keys(REQUIRED).map((setting) => `  - ${setting}: is required but not set`),
+          'Invalid configuration for BaseServiceConfig: 2 problems',
+          '  - SERVICE_NAME: is required but not set',
+          '  - SERVICE_VERSION: is required but not set',
           'Set these environment variables (or put them in .env) and start again.',
         ].join('\n'),
       );
@@ -308,16 +351,15 @@ describe('loadConfig', () => {
 
     it('reports missing and invalid settings together', () => {
       const error = loadError({
-        ...REQUIRED,
-        REDIS_URL: undefined,
+        SERVICE_VERSION: '1.0.0',
         PORT: 'abc',
         LOG_LEVEL: 'LOUD',
         METRICS_ENABLED: 'maybe',
       });
 
       expect(error.message).toContain('Invalid configuration for BaseServiceConfig: 4 problems\n');
+      expect(error.message).toContain('  - SERVICE_NAME: is required but not set\n');
       expect(error.message).toContain('  - PORT: must be an integer from 1 to 65535 (got "abc")\n');
-      expect(error.message).toContain('  - REDIS_URL: is required but not set\n');
       expect(error.message).toContain(
         '  - LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got "LOUD")\n',
       );
@@ -325,7 +367,7 @@ describe('loadConfig', () => {
     });
 
     it('says "1 problem" for a single one', () => {
-      expect(loadError({ ...REQUIRED, PORT: 'abc' }).message).toMatch(
+      expect(loadError({ ...STANDARD_ENV, PORT: 'abc' }).message).toMatch(
         /^Invalid configuration for BaseServiceConfig: 1 problem\n/,
       );
     });
@@ -348,7 +390,7 @@ describe('loadConfig', () => {
         ENVIRONMENT: 'production',
         HOST: '0.0.0.0',
         PORT: 8080,
-        DATABASE_URL: REQUIRED.DATABASE_URL,
+        DATABASE_URL: STANDARD_ENV.DATABASE_URL,
         DATABASE_POOL_SIZE: 10,
         DATABASE_MAX_OVERFLOW: 20,
         KAFKA_BOOTSTRAP_SERVERS: 'kafka:9092',
@@ -356,7 +398,7 @@ describe('loadConfig', () => {
         KAFKA_AUTO_OFFSET_RESET: 'earliest',
         NATS_URL: undefined,
         RABBITMQ_URL: undefined,
-        REDIS_URL: REQUIRED.REDIS_URL,
+        REDIS_URL: STANDARD_ENV.REDIS_URL,
         REDIS_POOL_SIZE: 10,
         LOG_LEVEL: 'INFO',
         METRICS_ENABLED: true,
@@ -380,9 +422,11 @@ describe('loadConfig', () => {
       });
     });
 
-    it('reports an empty required setting as not set', () => {
-      expect(reasonFor('PORT', { PORT: '' })).toBe('is required but not set');
-      expect(reasonFor('SERVICE_NAME', { SERVICE_NAME: '  ' })).toBe('is required but not set');
+    it('reads an empty setting as unset: its default applies', () => {
+      expect(load({ PORT: '', SERVICE_NAME: '  ' })).toMatchObject({
+        PORT: 3000,
+        SERVICE_NAME: 'nestjs-production-readiness-monorepo',
+      });
     });
 
     it('ignores environment variables that are not settings', () => {
@@ -410,13 +454,13 @@ describe('loadConfig', () => {
 
     it('reads the .env file', () => {
       const envFilePath = writeEnvFile(
-        Object.entries(REQUIRED).map(([name, value]) => `${name}=${value}`),
+        Object.entries(STANDARD_ENV).map(([name, value]) => `${name}=${value}`),
       );
 
       expect(loadConfig(BaseServiceConfig, { env: {}, envFilePath })).toMatchObject({
         SERVICE_NAME: 'essay-service',
         PORT: 8080,
-        REDIS_URL: REQUIRED.REDIS_URL,
+        REDIS_URL: STANDARD_ENV.REDIS_URL,
       });
     });
 
@@ -429,7 +473,7 @@ describe('loadConfig', () => {
       ]);
 
       const config = loadConfig(BaseServiceConfig, {
-        env: { ...REQUIRED, PORT: undefined, SERVICE_NAME: 'from-env' },
+        env: { ...STANDARD_ENV, PORT: undefined, SERVICE_NAME: 'from-env' },
         envFilePath,
       });
 
@@ -440,7 +484,8 @@ describe('loadConfig', () => {
       const envFilePath = relative(process.cwd(), writeEnvFile(['PORT=9001']));
 
       expect(
-        loadConfig(BaseServiceConfig, { env: { ...REQUIRED, PORT: undefined }, envFilePath }).PORT,
+        loadConfig(BaseServiceConfig, { env: { ...STANDARD_ENV, PORT: undefined }, envFilePath })
+          .PORT,
       ).toBe(9001);
     });
 
@@ -448,18 +493,18 @@ describe('loadConfig', () => {
       const envFilePath = writeEnvFile(['PORT=eighty']);
 
       expect(() =>
-        loadConfig(BaseServiceConfig, { env: { ...REQUIRED, PORT: undefined }, envFilePath }),
+        loadConfig(BaseServiceConfig, { env: { ...STANDARD_ENV, PORT: undefined }, envFilePath }),
       ).toThrow('  - PORT: must be an integer from 1 to 65535 (got "eighty")');
     });
 
     it('does not mind a missing .env file', () => {
       const envFilePath = join(dir, 'missing.env');
 
-      expect(loadConfig(BaseServiceConfig, { env: REQUIRED, envFilePath }).PORT).toBe(8080);
+      expect(loadConfig(BaseServiceConfig, { env: STANDARD_ENV, envFilePath }).PORT).toBe(8080);
     });
 
     it('reads process.env when no environment is given', () => {
-      for (const [name, value] of Object.entries(REQUIRED)) vi.stubEnv(name, value);
+      for (const [name, value] of Object.entries(STANDARD_ENV)) vi.stubEnv(name, value);
       vi.stubEnv('LOG_LEVEL', 'warning');
 
       expect(loadConfig(BaseServiceConfig, { envFilePath: false })).toMatchObject({
@@ -479,7 +524,7 @@ describe('loadConfig', () => {
 
     it('keeps secret values out of the error message while naming their settings', () => {
       const error = loadError({
-        ...REQUIRED,
+        ...STANDARD_ENV,
         DATABASE_URL: 'mysql//app:S3cretPassw0rd@db.internal:3306/essays',
         REDIS_URL: 'http://:redis-pass-456@cache:6379',
         RABBITMQ_URL: 'rabbit://guest:rabbit-pass-789@rabbit:5672',
@@ -501,7 +546,7 @@ describe('loadConfig', () => {
 
     it('keeps a valid secret out of an error about another setting', () => {
       const error = loadError({
-        ...REQUIRED,
+        ...STANDARD_ENV,
         DATABASE_URL: 'postgres://app:S3cretPassw0rd@db:5432/essays',
         PORT: 'abc',
       });
@@ -525,57 +570,6 @@ describe('loadConfig', () => {
         REDIS_URL: 'redis://default:***@cache:6379/0',
         API_KEYS: ['***'],
       });
-    });
-  });
-
-  describe('optionalSettings', () => {
-    class WithoutRedis extends optionalSettings(
-      BaseServiceConfig,
-      'REDIS_URL',
-      'KAFKA_BOOTSTRAP_SERVERS',
-      'KAFKA_GROUP_ID',
-    ) {}
-
-    const withoutOptional: Env = {
-      ...REQUIRED,
-      REDIS_URL: undefined,
-      KAFKA_BOOTSTRAP_SERVERS: undefined,
-      KAFKA_GROUP_ID: undefined,
-    };
-
-    it('lets the named settings be left unset', () => {
-      const config = loadConfig(WithoutRedis, { env: withoutOptional, envFilePath: false });
-
-      expect(config.REDIS_URL).toBeUndefined();
-      expect(config.KAFKA_BOOTSTRAP_SERVERS).toBeUndefined();
-    });
-
-    it('still validates them when they are set', () => {
-      const error = loadError({ ...withoutOptional, REDIS_URL: 'http://cache:6379' }, WithoutRedis);
-
-      expect(error.message).toContain(
-        '  - REDIS_URL: must be a URL starting with redis: or rediss: (value hidden)',
-      );
-    });
-
-    it('keeps the other settings required', () => {
-      const error = loadError({ ...withoutOptional, PORT: undefined }, WithoutRedis);
-
-      expect(error.problems).toEqual([{ setting: 'PORT', reason: 'is required but not set' }]);
-    });
-
-    it('leaves the base class as it was', () => {
-      expect(loadError(withoutOptional).problems.map((problem) => problem.setting)).toEqual([
-        'KAFKA_BOOTSTRAP_SERVERS',
-        'KAFKA_GROUP_ID',
-        'REDIS_URL',
-      ]);
-    });
-
-    it('names errors after the base class when used directly', () => {
-      expect(loadError({}, optionalSettings(BaseServiceConfig, 'REDIS_URL')).configName).toBe(
-        'BaseServiceConfig',
-      );
     });
   });
 
@@ -621,7 +615,7 @@ describe('loadConfig', () => {
     }
 
     const env: Env = {
-      ...REQUIRED,
+      ...STANDARD_ENV,
       PORT: undefined,
       WEBHOOK_URL: 'https://hooks:hook-secret-42@hooks.example.com/in',
     };
@@ -682,7 +676,7 @@ describe('loadConfig', () => {
 
     it('declares its settings and the inherited ones', () => {
       expect(settingNamesOf(WorkerConfig)).toEqual(
-        expect.arrayContaining([...Object.keys(REQUIRED), 'BATCH_SIZE', 'WEBHOOK_URL']),
+        expect.arrayContaining([...Object.keys(STANDARD_ENV), 'BATCH_SIZE', 'WEBHOOK_URL']),
       );
     });
   });

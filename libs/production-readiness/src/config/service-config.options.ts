@@ -1,7 +1,13 @@
 import type { ServiceConfigClass } from './base-service.config.js';
 
-/** Options of ServiceConfigModule that may come from an async factory. */
+/** Options of ServiceConfigModule.forRoot(), fixed when the module is declared. */
 export interface ServiceConfigOptions {
+  /**
+   * The config class to load and provide; inject it by this class.
+   * It is also provided as `BaseServiceConfig` for the library's own modules.
+   * @default BaseServiceConfig
+   */
+  config?: ServiceConfigClass;
   /**
    * The `.env` file to read, relative to the working directory; `false` reads none.
    * Real environment variables always win over it.
@@ -13,16 +19,6 @@ export interface ServiceConfigOptions {
    * @default process.env
    */
   env?: Record<string, string | undefined>;
-}
-
-/** Options fixed when the module is declared, because they decide its providers. */
-export interface ServiceConfigExtras {
-  /**
-   * The config class to load and provide; inject it by this class.
-   * It is also provided as `BaseServiceConfig` for the library's own modules.
-   * @default BaseServiceConfig
-   */
-  config: ServiceConfigClass;
   /** Make the config injectable everywhere without importing the module. @default true */
-  isGlobal: boolean;
+  isGlobal?: boolean;
 }

@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
-import { HealthModuleClass } from './health.module-definition.js';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { HealthModuleClass, HEALTH_OPTIONS_TYPE } from './health.module-definition.js';
 import { LivenessService } from './liveness.service.js';
 import { ReadinessService } from './readiness.service.js';
+import { serviceConfigProvider } from '../config/default-service-config.js';
 
 /**
  * Kubernetes-grade probes on @nestjs/terminus: /livez (the process only),
@@ -9,5 +10,13 @@ import { ReadinessService } from './readiness.service.js';
  * down), /startupz. Checks what the app has configured on its own
  * connections: the TypeORM DataSource, Redis, the message broker.
  */
-@Module({ providers: [LivenessService, ReadinessService], exports: [ReadinessService] })
-export class HealthModule extends HealthModuleClass {}
+@Module({
+  providers: [serviceConfigProvider, LivenessService, ReadinessService],
+  exports: [ReadinessService],
+})
+export class HealthModule extends HealthModuleClass {
+  /** The module with its options; every one has a default, so `forRoot()` is enough. */
+  static forRoot(options: typeof HEALTH_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

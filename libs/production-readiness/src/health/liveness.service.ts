@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { HEALTH_OPTIONS, resolveHealthOptions, type HealthOptions } from './health.options.js';
 import type { HealthReport } from './health-report.js';
 
@@ -20,7 +21,7 @@ export class LivenessService implements OnModuleDestroy {
 
   constructor(
     @Inject(HEALTH_OPTIONS) options: HealthOptions,
-    private readonly config: BaseServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
   ) {
     const resolved = resolveHealthOptions(options);
     this.maxDelayMs = resolved.maxEventLoopDelayMs;

@@ -2,6 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { HEALTH_OPTIONS, type DependencyCheck, type HealthOptions } from './health.options.js';
 import { fromTerminusIndicator } from './indicators/terminus.indicator.js';
 import { ReadinessService } from './readiness.service.js';
@@ -55,7 +56,7 @@ async function compile(
       ReadinessService,
       HealthIndicatorService,
       { provide: HEALTH_OPTIONS, useValue: options },
-      { provide: BaseServiceConfig, useValue: config },
+      { provide: SERVICE_CONFIG, useValue: config },
     ],
   }).compile();
   return { module, readiness: module.get(ReadinessService) };

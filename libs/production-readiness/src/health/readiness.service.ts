@@ -10,6 +10,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { MessageBus } from '../messaging/message-bus.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { RedisConnection } from '../redis/redis-connection.js';
@@ -45,7 +46,7 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
 
   constructor(
     @Inject(HEALTH_OPTIONS) options: HealthOptions,
-    private readonly config: BaseServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
     private readonly indicators: HealthIndicatorService,
     private readonly moduleRef: ModuleRef,
     @Optional() private readonly redis?: RedisConnection,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
 import { RequestContext } from '../context/request-context.js';
 import { DEFAULT_BODY_LIMIT_BYTES, HTTP_OPTIONS, type HttpOptions } from './http.options.js';
@@ -96,7 +96,7 @@ export class HttpRequestPipeline implements OnModuleInit {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(HTTP_OPTIONS) options: HttpOptions,
+    @Optional() @Inject(HTTP_OPTIONS) options: HttpOptions = {},
     private readonly routes: RouteTable,
   ) {
     this.bodyLimitBytes = positive(

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
 import { RequestContext } from '../context/request-context.js';
 import { tracePublish } from '../tracing/message-tracing.js';
@@ -38,7 +39,10 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
   readonly isEnabled: boolean;
   private readonly isTraced = isTracingActive();
 
-  constructor(config: BaseServiceConfig, @Inject(MESSAGING_OPTIONS) options: MessagingOptions) {
+  constructor(
+    @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
+    @Inject(MESSAGING_OPTIONS) options: MessagingOptions,
+  ) {
     super();
     const resolved = resolveMessagingOptions(options);
     this.isEnabled = resolved.enabled;

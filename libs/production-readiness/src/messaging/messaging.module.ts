@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { MessageBus } from './message-bus.js';
 import { MicroservicesMessageBus } from './message-bus.service.js';
 import { MessageContextInterceptor } from './message-context.interceptor.js';
-import { MessagingModuleClass } from './messaging.module-definition.js';
+import { MessagingModuleClass, MESSAGING_OPTIONS_TYPE } from './messaging.module-definition.js';
+import { serviceConfigProvider } from '../config/default-service-config.js';
 
 /**
  * Connects the app to its message broker through `@nestjs/microservices`:
@@ -15,10 +16,16 @@ import { MessagingModuleClass } from './messaging.module-definition.js';
  */
 @Module({
   providers: [
+    serviceConfigProvider,
     MicroservicesMessageBus,
     { provide: MessageBus, useExisting: MicroservicesMessageBus },
     MessageContextInterceptor,
   ],
   exports: [MessageBus, MicroservicesMessageBus, MessageContextInterceptor],
 })
-export class MessagingModule extends MessagingModuleClass {}
+export class MessagingModule extends MessagingModuleClass {
+  /** The module with its options; every one has a default, so `forRoot()` is enough. */
+  static forRoot(options: typeof MESSAGING_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

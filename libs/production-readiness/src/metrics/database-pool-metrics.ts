@@ -1,6 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { DataSource } from 'typeorm';
 import { findDataSource } from '../health/indicators/database.indicator.js';
 import { MetricsRegistry, type PoolUsage } from './metrics-registry.js';
 
@@ -46,7 +45,7 @@ export class DatabasePoolMetrics implements OnApplicationBootstrap, OnModuleDest
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.metrics.isEnabled) return;
-    const dataSource: DataSource | undefined = await findDataSource(this.moduleRef);
+    const dataSource = await findDataSource(this.moduleRef);
     const pool = (dataSource?.driver as { master?: unknown } | undefined)?.master;
     if (!isPgPool(pool)) return;
     this.untrack = this.metrics.trackPool('default', () => pgPoolUsage(pool));

@@ -12,6 +12,7 @@ import {
   type Registry,
 } from 'prom-client';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { contentTypeOf, renderExposition, type ExpositionFormat } from './exposition.js';
 import { applyLabelCap, DEFAULT_MAX_LABEL_VALUES, LabelCap } from './label-cap.js';
 import { METRICS_OPTIONS, type MetricsOptions } from './metrics.options.js';
@@ -46,7 +47,10 @@ export class MetricsRegistry {
   private readonly maxLabelValues: number;
   private readonly droppedLabelValues: Counter<'metric' | 'label'>;
 
-  constructor(config: BaseServiceConfig, @Inject(METRICS_OPTIONS) options: MetricsOptions) {
+  constructor(
+    @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
+    @Inject(METRICS_OPTIONS) options: MetricsOptions,
+  ) {
     this.isEnabled = config.METRICS_ENABLED ?? true;
     this.port = options.port ?? config.METRICS_PORT;
     this.defaultLabels = { service: config.SERVICE_NAME };

@@ -7,6 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { formatFor } from './exposition.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { METRICS_PATH } from './metrics.module-definition.js';
@@ -23,7 +24,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     private readonly metrics: MetricsRegistry,
-    private readonly config: BaseServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
     @Inject(METRICS_PATH) private readonly path: string,
   ) {}
 

@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import {
   HEALTH_OPTIONS,
   resolveHealthOptions,
@@ -36,7 +37,7 @@ export class ReadinessReportService implements OnApplicationBootstrap {
   private last?: ReadinessReport;
 
   constructor(
-    private readonly config: BaseServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
     private readonly moduleRef: ModuleRef,
     @Optional() private readonly shutdown?: GracefulShutdown,
     @Optional() @Inject(HEALTH_OPTIONS) private readonly healthOptions?: HealthOptions,

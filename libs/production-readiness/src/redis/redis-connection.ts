@@ -1,6 +1,7 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { RequestContext } from '../context/request-context.js';
 
 /** How long one Redis command may take before it fails, in ms, unless REDIS_COMMAND_TIMEOUT_MS says otherwise. */
@@ -18,12 +19,13 @@ export class RedisConnection implements OnApplicationShutdown {
   /** The ioredis client, or undefined when REDIS_URL is not set. */
   readonly client?: Redis;
 
-  constructor(config: BaseServiceConfig) {
-    if (!config.REDIS_URL) return;
+  constructor(@Inject(SERVICE_CONFIG) config: BaseServiceConfig) {
+    const url = config.REDIS_URL;
+    if (!url) return;
     // Created outside any request so the client's own logs carry no request id.
     this.client = RequestContext.outside(
       () =>
-        new Redis(config.REDIS_URL, {
+        new Redis(url, {
           lazyConnect: false,
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,

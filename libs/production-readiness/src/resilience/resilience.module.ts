@@ -1,7 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ResiliencePolicies } from './resilience-policies.service.js';
-import { ResilienceModuleClass } from './resilience.module-definition.js';
+import { ResilienceModuleClass, RESILIENCE_OPTIONS_TYPE } from './resilience.module-definition.js';
 
 /**
  * Named resilience policies (timeouts, retries, circuit breakers, bulkheads)
@@ -13,4 +13,9 @@ import { ResilienceModuleClass } from './resilience.module-definition.js';
   providers: [ResiliencePolicies],
   exports: [ResiliencePolicies],
 })
-export class ResilienceModule extends ResilienceModuleClass {}
+export class ResilienceModule extends ResilienceModuleClass {
+  /** The module with its options; every one has a default, so `forRoot()` is enough. */
+  static forRoot(options: typeof RESILIENCE_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

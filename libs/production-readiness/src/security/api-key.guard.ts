@@ -1,20 +1,22 @@
 import {
-  Injectable,
-  Logger,
-  Optional,
   type CanActivate,
   type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
   type OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import { ApplicationConfig, Reflector } from '@nestjs/core';
 import type { Counter } from 'prom-client';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { RequestContext } from '../context/request-context.js';
 import { ErrorCode, ServiceError } from '../errors/service-error.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { isPublicRoute } from './api-key-routes.js';
 import { apiKeyIdOf, type ApiKeySet } from './api-key-set.js';
 import { AuthFailureStore, type FailureWindow } from './auth-failure-store.js';
-import { IS_PUBLIC_KEY } from './public.decorator.js';
 import { SecurityPolicy } from './security-policy.js';
 
 /** Why a request was refused, the `reason` label of `auth_failures_total`. */
@@ -69,7 +71,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     protected readonly policy: SecurityPolicy,
     protected readonly store: AuthFailureStore,
     protected readonly reflector: Reflector,
-    private readonly config: BaseServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
     @Optional() metrics?: MetricsRegistry,
     @Optional() private readonly appConfig?: ApplicationConfig,
   ) {
@@ -112,8 +114,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   }
 
   /**
-   * The keys a route takes, given its template and whether its method or
-   * controller is `@Public()`: the metrics keys on the metrics path when
+   * The keys a route takes, given its template and whether it is public by
+   * its decorators (isPublicRoute): the metrics keys on the metrics path when
    * they are set, none on a public path or a public route, API_KEYS on the rest.
    */
   keysForRoute(route: string | undefined, isPublic: boolean): ApiKeySet | undefined {
@@ -187,11 +189,8 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
 
   /** The keys this route needs, or undefined when it is public. */
   protected keysFor(context: ExecutionContext, request: GuardedRequest): ApiKeySet | undefined {
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return this.keysForRoute(this.routeOf(request), isPublic === true);
+    const isPublic = isPublicRoute(this.reflector, context.getHandler(), context.getClass());
+    return this.keysForRoute(this.routeOf(request), isPublic);
   }
 
   private routeOf(request: GuardedRequest): string | undefined {

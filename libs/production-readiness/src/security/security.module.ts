@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG, serviceConfigProvider } from '../config/default-service-config.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeyRoutes } from './api-key-routes.js';
@@ -10,8 +11,14 @@ import { MemoryAuthFailureStore } from './memory-auth-failure-store.js';
 import { RedisAuthFailureStore } from './redis-auth-failure-store.js';
 import { SecurityPolicy } from './security-policy.js';
 import { SecurityScreen } from './security-screen.js';
-import { SECURITY_OPTIONS, SecurityModuleClass } from './security.module-definition.js';
+import {
+  SECURITY_OPTIONS,
+  SecurityModuleClass,
+  SECURITY_OPTIONS_TYPE,
+} from './security.module-definition.js';
 import type { SecurityOptions } from './security.options.js';
+import { HttpPipelineModule } from '../http/http-pipeline.module.js';
+import { ProblemResponseModule } from '../errors/problem-response.module.js';
 
 /**
  * API keys (the global ApiKeyGuard, `@Public()`), failed-authentication
@@ -21,12 +28,15 @@ import type { SecurityOptions } from './security.options.js';
  * CORS_ORIGINS); failures are counted in Redis when REDIS_URL is set.
  */
 @Module({
+  // ProblemResponseModule: its refusals are problems even without ErrorsModule.
+  imports: [HttpPipelineModule, ProblemResponseModule],
   providers: [
+    serviceConfigProvider,
     {
       provide: SecurityPolicy,
       useFactory: (options: SecurityOptions, config: BaseServiceConfig) =>
         new SecurityPolicy(options, config),
-      inject: [SECURITY_OPTIONS, BaseServiceConfig],
+      inject: [SECURITY_OPTIONS, SERVICE_CONFIG],
     },
     {
       provide: AuthFailureStore,
@@ -51,4 +61,9 @@ import type { SecurityOptions } from './security.options.js';
   ],
   exports: [SecurityPolicy, AuthFailureStore, ApiKeyGuard, ApiKeyRoutes],
 })
-export class SecurityModule extends SecurityModuleClass {}
+export class SecurityModule extends SecurityModuleClass {
+  /** The module with its options; every one has a default, so `forRoot()` is enough. */
+  static forRoot(options: typeof SECURITY_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

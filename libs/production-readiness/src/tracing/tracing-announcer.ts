@@ -1,5 +1,6 @@
-import { Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { redactSettings } from '../config/redaction.js';
 import { GracefulShutdown } from '../shutdown/graceful-shutdown.service.js';
 import { tracingState } from './tracing-state.js';
@@ -18,7 +19,7 @@ export class StartupAnnouncer implements OnApplicationBootstrap {
   private readonly logger = new Logger('ServiceApp');
 
   constructor(
-    private readonly config: BaseServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
     @Optional() shutdown?: GracefulShutdown,
   ) {
     const tracing = tracingState();

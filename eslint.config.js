@@ -21,6 +21,9 @@ export default defineConfig(
       'test/plain/.build-*/**',
       // The plain app is type-checked by its own tsconfig against the built package (dist), absent before the build.
       'test/plain/src/**',
+      // Apps as `nest new` makes them, with their own lint config and packages:
+      // test/package/scaffold-apps.spec.ts installs and checks each.
+      'test/scaffolds/**',
     ],
   },
   js.configs.recommended,

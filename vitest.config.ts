@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests run the TypeScript sources of both the library and the app:
 // `nestjs-production-readiness` resolves to libs/.../src here, not to dist.
@@ -38,6 +38,9 @@ export default defineConfig({
   },
   test: {
     include: ['libs/**/src/**/*.spec.ts', 'apps/**/src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    // The apps of `nest new` run their own specs, with their own runner, in
+    // test/package/scaffold-apps.spec.ts.
+    exclude: [...configDefaults.exclude, 'test/scaffolds/**'],
     environment: 'node',
     globalSetup: ['./test/support/global-build.ts'],
     pool: 'forks',

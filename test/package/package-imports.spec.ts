@@ -1,13 +1,5 @@
 import { execFile } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,21 +7,19 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
+import {
+  PACKAGE_NAME,
+  packLibrary,
+  unpackLibrary,
+  type PackageManifest,
+} from '../support/packed-library.js';
 import { waitFor } from '../support/wait-for.js';
 import { PLAIN_ENV } from '../plain/plain-env.js';
 
 const run = promisify(execFile);
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const LIBRARY_DIR = join(REPO_ROOT, 'libs/production-readiness');
-const PACKAGE_NAME = 'nestjs-production-readiness';
 const RESULT_MARKER = 'PACKED-APP-RESULT ';
-
-interface PackageManifest {
-  dependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
-  optionalDependencies?: Record<string, string>;
-}
 
 /** What each throwaway app prints after reading its config from the packed library. */
 interface PackedAppResult {
@@ -42,24 +32,6 @@ interface PackedAppResult {
   LOG_LEVEL: unknown;
   METRICS_ENABLED: unknown;
   SHUTDOWN_TIMEOUT_MS: unknown;
-}
-
-/**
- * True when dist/index.js is newer than every source file, package.json and
- * tsconfig.lib.json. The build deletes dist first, so rebuilding an up-to-date
- * library would break the process tests that run the built service meanwhile.
- */
-function isLibraryBuildCurrent(): boolean {
-  const built = statSync(join(LIBRARY_DIR, 'dist/index.js'), { throwIfNoEntry: false });
-  if (!built) return false;
-  const inputs = [
-    join(LIBRARY_DIR, 'package.json'),
-    join(LIBRARY_DIR, 'tsconfig.lib.json'),
-    ...readdirSync(join(LIBRARY_DIR, 'src'), { recursive: true, encoding: 'utf8' }).map((file) =>
-      join(LIBRARY_DIR, 'src', file),
-    ),
-  ];
-  return inputs.every((file) => statSync(file).mtimeMs <= built.mtimeMs);
 }
 
 /** The package a bare specifier names: `@scope/name/sub` → `@scope/name`. */
@@ -150,29 +122,24 @@ main().catch((error) => {
 
 describe(`the packed ${PACKAGE_NAME} tarball`, () => {
   let workDir: string;
-  let tarball: string;
   let tarballEntries: string[];
   let installedDir: string;
 
   beforeAll(async () => {
-    if (!isLibraryBuildCurrent()) {
-      await run('npm', ['run', 'build:lib', '--silent'], { cwd: REPO_ROOT, timeout: 120_000 });
-    }
     // Inside the repository, so Node resolves the peers (@nestjs/*, rxjs,
     // reflect-metadata) and dependencies from the root node_modules, as a
-    // consumer's install would, with no network.
+    // consumer's install would, with no network. test/package/scaffold-apps.spec.ts
+    // installs it from the registry into apps of `nest new`, outside the repository.
     workDir = mkdtempSync(join(REPO_ROOT, '.tmp-pack-'));
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], {
-      cwd: LIBRARY_DIR,
-      timeout: 60_000,
-    });
-    const [packed] = JSON.parse(stdout) as [{ filename: string }];
-    tarball = join(workDir, packed.filename);
-    tarballEntries = (await run('tar', ['-tzf', tarball])).stdout.split('\n').filter(Boolean);
-    installedDir = join(workDir, 'node_modules', PACKAGE_NAME);
-    mkdirSync(installedDir, { recursive: true });
-    await run('tar', ['-xzf', tarball, '-C', installedDir, '--strip-components=1']);
-  }, 180_000);
+    // An app's own package.json, where the service's name and version come from.
+    writeFileSync(
+      join(workDir, 'package.json'),
+      JSON.stringify({ name: 'packed-app', version: '1.0.0', private: true }),
+    );
+    const library = await packLibrary(workDir);
+    tarballEntries = library.entries;
+    installedDir = await unpackLibrary(library, join(workDir, 'node_modules'));
+  }, 240_000);
 
   afterAll(() => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
@@ -182,6 +149,32 @@ describe(`the packed ${PACKAGE_NAME} tarball`, () => {
     expect(tarballEntries).toContain('package/package.json');
     expect(tarballEntries).toContain('package/dist/index.js');
     expect(tarballEntries).toContain('package/dist/index.d.ts');
+    // The CommonJS build, marked as such for Node whatever the package's "type".
+    expect(tarballEntries).toContain('package/dist/cjs/index.js');
+    expect(tarballEntries).toContain('package/dist/cjs/index.d.ts');
+    expect(tarballEntries).toContain('package/dist/cjs/package.json');
+  });
+
+  it('points every export at a file the tarball holds, under no condition but import and require', () => {
+    const manifest = JSON.parse(
+      readFileSync(join(installedDir, 'package.json'), 'utf8'),
+    ) as PackageManifest;
+    const targets: string[] = [];
+    const conditions = new Set<string>();
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') targets.push(value);
+      else if (value && typeof value === 'object') {
+        for (const [key, nested] of Object.entries(value)) {
+          if (!key.startsWith('.')) conditions.add(key);
+          collect(nested);
+        }
+      }
+    };
+    collect(manifest.exports);
+    expect(
+      targets.filter((target) => !tarballEntries.includes(`package/${target.slice(2)}`)),
+    ).toEqual([]);
+    expect([...conditions].sort()).toEqual(['default', 'import', 'require', 'types']);
   });
 
   it('ships no sources and no tests', () => {
@@ -271,9 +264,13 @@ describe(`the packed ${PACKAGE_NAME} tarball`, () => {
           5_000,
           { description: 'the access line', intervalMs: 50 },
         );
+      } catch (error) {
+        throw new Error(`${String(error)}; the app's output:\n${output}`, { cause: error });
       } finally {
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          await new Promise((resolve) => child.once('exit', resolve));
+        }
       }
     }, 60_000);
   });
@@ -301,7 +298,10 @@ describe(`the packed ${PACKAGE_NAME} tarball`, () => {
       expect(line, `no result line; stdout:\n${stdout}\nstderr:\n${stderr}`).toBeDefined();
       const result = JSON.parse(line!.slice(RESULT_MARKER.length)) as PackedAppResult;
 
-      expect(result.resolved).toBe(join(installedDir, 'dist/index.js'));
+      // Each module system gets its own build: no require(esm), no dual instances.
+      expect(result.resolved).toBe(
+        join(installedDir, kind === 'cjs' ? 'dist/cjs/index.js' : 'dist/index.js'),
+      );
       expect(result.node).toBe(process.version);
       expect(result).toMatchObject({
         isBaseServiceConfig: true,

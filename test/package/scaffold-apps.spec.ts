@@ -19,6 +19,22 @@ import { waitFor } from '../support/wait-for.js';
 // scripts, as the user who generated it with `nest new` would.
 
 const SCAFFOLDS_DIR = fileURLToPath(new URL('../scaffolds', import.meta.url));
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+/** Marks a README code block that must compile, as it stands, in every app of test/scaffolds. */
+const COMPILED_EXAMPLE_MARK =
+  '<!-- compiled in apps made by nest new: test/package/scaffold-apps.spec.ts -->';
+
+/** The code of each marked ```ts block of the README. */
+function compiledReadmeExamples(): string[] {
+  const readme = readFileSync(README, 'utf8');
+  const blocks = readme.split(COMPILED_EXAMPLE_MARK).slice(1);
+  return blocks.map((after) => {
+    const block = /^\s*```ts\n([\s\S]*?)\n```/.exec(after);
+    if (!block) throw new Error(`${COMPILED_EXAMPLE_MARK} is not followed by a ts block`);
+    return block[1];
+  });
+}
 
 /**
  * The environment given to every command run in an app. Empty: the library's
@@ -188,6 +204,11 @@ describe(`apps made by nest new, with the packed ${PACKAGE_NAME} tarball`, () =>
         INSTALL_TIMEOUT_MS,
       );
       if (install.exitCode !== 0) throw new Error(report(install));
+      // The README's examples, as files of the app: its own build and the
+      // type check below compile them in the app's module system and strictness.
+      compiledReadmeExamples().forEach((code, index) =>
+        writeFileSync(join(appDir, 'src', `readme-example-${index + 1}.ts`), code),
+      );
       // Type-checks the declarations of every installed package too, ours included.
       writeFileSync(
         join(appDir, 'tsconfig.strict-libs.json'),
@@ -195,8 +216,12 @@ describe(`apps made by nest new, with the packed ${PACKAGE_NAME} tarball`, () =>
       );
     }, INSTALL_TIMEOUT_MS + 10_000);
 
+    it('has the README examples to compile', () => {
+      expect(compiledReadmeExamples().length).toBeGreaterThanOrEqual(3);
+    });
+
     it(
-      'builds with npm run build',
+      'builds with npm run build, the README examples included',
       async () => {
         const result = await buildOnce();
         expect(result.exitCode, report(result)).toBe(0);

@@ -303,5 +303,62 @@ describe(`apps made by nest new, with the packed ${PACKAGE_NAME} tarball`, () =>
         child.kill('SIGKILL');
       }
     }, 90_000);
+
+    // Last: it edits src/app.service.ts, as a user at work does, and nest
+    // rebuilds dist. Each edit must be served again: the process being
+    // replaced lets go of the port at once outside Kubernetes (no drain delay).
+    it('serves each edit again under nest start --watch, and ends on Ctrl-C', async () => {
+      const servicePath = join(appDir, 'src/app.service.ts');
+      const original = readFileSync(servicePath, 'utf8');
+      expect(original).toContain("'Hello World!'");
+      const port = await freePort();
+      const env: Record<string, string> = { ...userShellEnv(), PORT: String(port) };
+      delete env.KUBERNETES_SERVICE_HOST;
+      const child = spawn('npm', ['run', 'start:dev'], {
+        cwd: appDir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new AbortController();
+      const exit = new Promise<number | null>((resolve) =>
+        child.once('exit', (code) => {
+          exited.abort(new Error(`npm run start:dev exited ${code}; its output:\n${output}`));
+          resolve(code);
+        }),
+      );
+      const served = (text: string, description: string) =>
+        waitFor(
+          async () => {
+            const response = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+            return response?.ok && (await response.text()) === text ? true : undefined;
+          },
+          60_000,
+          { description, signal: exited.signal, intervalMs: 100 },
+        );
+      try {
+        await served('Hello World!', 'nest start --watch to serve');
+        for (const edit of [1, 2, 3]) {
+          const text = `Hello edit ${edit}!`;
+          writeFileSync(servicePath, original.replace("'Hello World!'", `'${text}'`));
+          await served(text, `edit ${edit} to be served`);
+        }
+        expect(output).not.toContain('EADDRINUSE');
+
+        // Ctrl-C: the terminal sends SIGINT to the whole foreground group.
+        process.kill(-child.pid!, 'SIGINT');
+        await exit;
+        expect(output, 'the app ran its shutdown on Ctrl-C').toContain('Shutdown complete');
+      } catch (error) {
+        throw new Error(`${String(error)}\nits output:\n${output}`, { cause: error });
+      } finally {
+        writeFileSync(servicePath, original);
+        if (child.exitCode === null && child.signalCode === null)
+          process.kill(-child.pid!, 'SIGKILL');
+      }
+    }, 300_000);
   });
 });

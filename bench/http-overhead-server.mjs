@@ -54,7 +54,6 @@ import {
   createLogDestination,
   HttpPipelineModule,
   HttpRequestPipeline,
-  optionalSettings,
   ProductionReadinessModule,
   ServiceLogger,
 } from 'nestjs-production-readiness';
@@ -174,14 +173,8 @@ HealthCheck()(
 Reflect.defineMetadata('design:paramtypes', [HealthCheckService], HealthController);
 Controller('health')(HealthController);
 
-// --- ours: the sample service's settings that the bench has no use for are optional.
-class BenchConfig extends optionalSettings(
-  BaseServiceConfig,
-  'DATABASE_URL',
-  'REDIS_URL',
-  'KAFKA_BOOTSTRAP_SERVERS',
-  'KAFKA_GROUP_ID',
-) {}
+// --- ours: the base config, which requires nothing the bench lacks.
+class BenchConfig extends BaseServiceConfig {}
 
 function moduleOf(variant) {
   const module = class AppModule {};
@@ -225,7 +218,7 @@ function moduleOf(variant) {
     })(module);
   } else if (variant === 'context' || variant === 'context+logging') {
     // The library's HTTP entry alone: the correlation id and request context.
-    Module({ imports: [HttpPipelineModule.forRoot({})], controllers: [BenchController] })(module);
+    Module({ imports: [HttpPipelineModule], controllers: [BenchController] })(module);
   } else {
     Module({ controllers: [BenchController] })(module);
   }

@@ -324,12 +324,14 @@ describe(`apps made by nest new, with the packed ${PACKAGE_NAME} tarball`, () =>
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const exited = new AbortController();
-      const exit = new Promise<number | null>((resolve) =>
-        child.once('exit', (code) => {
-          exited.abort(new Error(`npm run start:dev exited ${code}; its output:\n${output}`));
-          resolve(code);
-        }),
+      child.once('exit', (code, signal) =>
+        exited.abort(
+          new Error(`npm run start:dev exited ${code ?? signal}; its output:\n${output}`),
+        ),
       );
+      // 'close': every process holding its output has ended, the app's included,
+      // so its last lines are in.
+      const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
       const served = (text: string, description: string) =>
         waitFor(
           async () => {
@@ -350,14 +352,24 @@ describe(`apps made by nest new, with the packed ${PACKAGE_NAME} tarball`, () =>
 
         // Ctrl-C: the terminal sends SIGINT to the whole foreground group.
         process.kill(-child.pid!, 'SIGINT');
-        await exit;
-        expect(output, 'the app ran its shutdown on Ctrl-C').toContain('Shutdown complete');
+        await closed;
+        expect(output, 'the app ran its shutdown on Ctrl-C').toContain('Shutting down (SIGINT)');
+        // Each restart and the Ctrl-C: every shutdown begun was completed.
+        const begun = output.match(/Shutting down \(SIG/g)?.length ?? 0;
+        expect(begun).toBeGreaterThanOrEqual(4);
+        expect(output.match(/Shutdown complete/g)?.length, 'shutdowns completed').toBe(begun);
+        const afterwards = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+        expect(afterwards, 'nothing serves on the port any more').toBeUndefined();
       } catch (error) {
         throw new Error(`${String(error)}\nits output:\n${output}`, { cause: error });
       } finally {
         writeFileSync(servicePath, original);
-        if (child.exitCode === null && child.signalCode === null)
+        // The whole group, even once npm has exited: the app may outlive it.
+        try {
           process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // Nothing left in the group.
+        }
       }
     }, 300_000);
   });

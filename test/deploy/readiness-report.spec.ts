@@ -102,7 +102,7 @@ describe('the production-readiness report at startup', () => {
       expect(report?.dependencies[0]).toEqual({
         name: 'database',
         kind: 'postgres',
-        timeoutsMs: { DATABASE_ACQUIRE_TIMEOUT_MS: 5000, DATABASE_STATEMENT_TIMEOUT_MS: 0 },
+        timeoutsMs: { DATABASE_ACQUIRE_TIMEOUT_MS: 2000, DATABASE_STATEMENT_TIMEOUT_MS: 0 },
       });
       expect(report?.databasePool?.max).toBe(501);
       expect(report?.databasePool?.serverLimit).toBeGreaterThan(0);

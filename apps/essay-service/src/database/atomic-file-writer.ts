@@ -1,6 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ErrorCode, ServiceError } from 'nestjs-production-readiness';
+
+// The disk under the database is full, over quota, failing or read-only:
+// the database is unavailable, not buggy, until someone frees or fixes it.
+const DISK_UNAVAILABLE = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
 /**
  * Returns a writer that replaces `path` atomically: write a temporary file,
@@ -27,6 +32,14 @@ export function atomicFileWriter(path: string): (content: Uint8Array) => Promise
       } catch (error) {
         // Each failed save would otherwise leave a database-sized orphan behind.
         await rm(temporary, { force: true });
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'string' && DISK_UNAVAILABLE.has(code)) {
+          throw new ServiceError(
+            ErrorCode.DEPENDENCY_UNAVAILABLE,
+            'The embedded database could not be written to disk.',
+            { cause: error, details: { dependency: 'database', cause: `${code} writing ${path}` } },
+          );
+        }
         throw error;
       }
     };

@@ -103,21 +103,25 @@ export class BaseServiceConfig {
 
   /**
    * How long a query waits for a pool connection (opening one included) before
-   * failing, in milliseconds: node-postgres waits forever by default. @default 5000
+   * failing, in milliseconds: node-postgres waits forever by default. A query
+   * that fails so is answered 503 with Retry-After. @default 2000
    */
   @ToInteger()
   @IsInt({ message: 'must be an integer number of milliseconds, 1 or more' })
   @Min(1, { message: 'must be an integer number of milliseconds, 1 or more' })
-  DATABASE_ACQUIRE_TIMEOUT_MS = 5_000;
+  DATABASE_ACQUIRE_TIMEOUT_MS = 2_000;
 
   /**
    * The longest one SQL statement may run, in milliseconds (PostgreSQL's
-   * statement_timeout); 0 for no limit. @default 30000
+   * statement_timeout); 0 for no limit. The client gives up 1 s after it too
+   * (node-postgres' query_timeout), for when the server's answer never comes
+   * (packets lost, a frozen server). Either way the request gets 503 with
+   * Retry-After. @default 5000
    */
   @ToInteger()
   @IsInt({ message: 'must be an integer number of milliseconds, 0 or more' })
   @Min(0, { message: 'must be an integer number of milliseconds, 0 or more' })
-  DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
+  DATABASE_STATEMENT_TIMEOUT_MS = 5_000;
 
   /** Kafka brokers as `host:port,host:port`. Optional: the message bus uses Kafka when set. */
   @IsOptional()

@@ -2,6 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { ErrorCode, errorCodeForStatus } from './error-code.js';
 import { fieldErrorsOf, problemExtensionsOf } from './problem-extensions.js';
 import { isServiceError, type FieldError } from './service-error.js';
+import { dependencyFailureOf } from './dependency-failure.js';
 
 /** What the filters need to answer and log an error, whatever threw it. */
 export interface ClassifiedError {
@@ -158,12 +159,20 @@ function fromHttpException(exception: HttpException): ClassifiedError {
   return classified;
 }
 
+/** How long a client is asked to wait after a dependency failed it, in seconds. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
+
 /**
  * Maps anything thrown into a status, a stable code and a detail that is
  * safe for the client: ServiceError, Nest's HttpException, body-parser's and
- * Fastify's client errors; everything else is an unexpected 500.
+ * Fastify's client errors, a dependency's failure (503 with Retry-After,
+ * dependency-failure.ts); everything else is an unexpected 500.
+ * `dependencyOfPort` names the dependency behind a bare connection error.
  */
-export function classifyError(error: unknown): ClassifiedError {
+export function classifyError(
+  error: unknown,
+  dependencyOfPort?: (port: number) => string | undefined,
+): ClassifiedError {
   if (isServiceError(error)) {
     return {
       status: error.status,
@@ -195,6 +204,18 @@ export function classifyError(error: unknown): ClassifiedError {
         isExpected: true,
       };
     }
+  }
+  const failure = dependencyFailureOf(error, dependencyOfPort);
+  if (failure) {
+    return {
+      status: 503,
+      code: ErrorCode.DEPENDENCY_UNAVAILABLE,
+      detail: 'A service this request needs is unavailable; retry later.',
+      headers: { 'retry-after': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
+      // A handled failure, not a bug: logged at warn with its cause, no stack.
+      isExpected: true,
+      details: { dependency: failure.dependency, cause: failure.cause },
+    };
   }
   return { status: 500, code: ErrorCode.INTERNAL, detail: UNEXPECTED_DETAIL, isExpected: false };
 }

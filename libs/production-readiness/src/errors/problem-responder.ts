@@ -5,7 +5,15 @@ import { correlationIdOfRequest } from '../http/request-entry.js';
 import { RequestContext } from '../context/request-context.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { activeTraceId, isTracingActive } from '../tracing/tracing-state.js';
-import { classifyError, type ClassifiedError } from './classify-error.js';
+import {
+  classifyError,
+  DEPENDENCY_RETRY_AFTER_SECONDS,
+  type ClassifiedError,
+} from './classify-error.js';
+import { dependencyPortsOf } from './dependency-failure.js';
+import { BaseServiceConfig } from '../config/base-service.config.js';
+import { SERVICE_CONFIG } from '../config/default-service-config.js';
+import { messageSanitizer } from '../health/sanitize-message.js';
 import { ErrorCode } from './error-code.js';
 import { ERRORS_OPTIONS } from './errors.module-definition.js';
 import {
@@ -36,6 +44,10 @@ export interface ProblemResponse {
 // Nest's router answers an unmatched route with NotFoundException(`Cannot GET /x`).
 const ROUTE_NOT_FOUND = /^Cannot [A-Z]+ /;
 
+function hasHeader(headers: Record<string, string> | undefined, name: string): boolean {
+  return headers !== undefined && Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
 function isRouteNotFound(error: unknown): boolean {
   return error instanceof NotFoundException && ROUTE_NOT_FOUND.test(error.message);
 }
@@ -57,14 +69,29 @@ export class ProblemResponder {
 
   private readonly errorsByCode?: Counter<'code'>;
   private readonly unexpectedByType?: Counter<'type'>;
+  private readonly dependencyFailures?: Counter<'dependency'>;
+  private readonly dependencyOfPort: (port: number) => string | undefined;
+  private readonly sanitize: (message: string) => string;
 
   constructor(
     // Absent when only another concern (SecurityModule) brought this in.
     @Optional() @Inject(ERRORS_OPTIONS) options: ErrorsOptions | undefined,
     private readonly routes: RouteTable,
     @Optional() metrics?: MetricsRegistry,
+    @Optional() @Inject(SERVICE_CONFIG) config?: BaseServiceConfig,
   ) {
     this.options = resolveErrorsOptions(options);
+    // A bare `connect ECONNREFUSED …:5432` is named by the configured URLs' ports.
+    const urls = {
+      database: config?.DATABASE_URL,
+      redis: config?.REDIS_URL,
+      broker: [config?.NATS_URL, config?.RABBITMQ_URL, config?.KAFKA_BOOTSTRAP_SERVERS]
+        .filter(Boolean)
+        .join(','),
+    };
+    this.dependencyOfPort = dependencyPortsOf(urls);
+    // A driver's message may hold a URL with its password, or the secret hosts.
+    this.sanitize = messageSanitizer(Object.values(urls));
     // The standards document's error_count and critical_error counters.
     this.errorsByCode = metrics?.counter({
       name: 'errors_total',
@@ -76,12 +103,37 @@ export class ProblemResponder {
       help: 'Unexpected errors (bugs, unknown failures), by error type.',
       labelNames: ['type'],
     });
+    this.dependencyFailures = metrics?.counter({
+      name: 'dependency_failures_total',
+      help: 'Requests answered 503 because a dependency they needed failed, by dependency.',
+      labelNames: ['dependency'],
+    });
+  }
+
+  private classify(error: unknown): ClassifiedError {
+    const classified = classifyError(error, this.dependencyOfPort);
+    const dependency = classified.details?.dependency;
+    if (typeof dependency === 'string' && classified.code === ErrorCode.DEPENDENCY_UNAVAILABLE) {
+      this.dependencyFailures?.inc({ dependency });
+      const cause = classified.details?.cause;
+      if (typeof cause === 'string') {
+        classified.details = { ...classified.details, cause: this.sanitize(cause) };
+      }
+    }
+    // Every 503 says when to come back (RFC 9110 §10.2.3), whoever threw it.
+    if (classified.status === 503 && !hasHeader(classified.headers, 'retry-after')) {
+      classified.headers = {
+        ...classified.headers,
+        'retry-after': String(DEPENDENCY_RETRY_AFTER_SECONDS),
+      };
+    }
+    return classified;
   }
 
   /** The problem response for an HTTP request, with the error logged once. */
   forHttp(error: unknown, request: ProblemRequest): ProblemResponse {
     const path = request.url.split('?', 1)[0] || '/';
-    let classified = classifyError(error);
+    let classified = this.classify(error);
     if (isRouteNotFound(error)) classified = this.routeNotFound(request.method, path);
     const correlationId = this.correlationIdOf(request);
     this.log(classified, error, { method: request.method, path });
@@ -109,7 +161,7 @@ export class ProblemResponder {
 
   /** The problem object for a message handler's caller, with the error logged once. */
   forRpc(error: unknown, pattern: string): ProblemDetails {
-    const classified = classifyError(error);
+    const classified = this.classify(error);
     const correlationId = RequestContext.correlationId ?? 'none';
     this.log(classified, error, { pattern });
     return toProblem(classified, {

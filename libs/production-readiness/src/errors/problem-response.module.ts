@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { HttpPipelineModule } from '../http/http-pipeline.module.js';
 import { ProblemExceptionFilter } from './problem-exception.filter.js';
 import { ProblemResponder } from './problem-responder.js';
+import { serviceConfigProvider } from '../config/default-service-config.js';
 
 /**
  * The problem+json answer itself: ProblemResponder and the global exception
@@ -14,7 +15,12 @@ import { ProblemResponder } from './problem-responder.js';
  */
 @Module({
   imports: [HttpPipelineModule],
-  providers: [ProblemResponder, { provide: APP_FILTER, useClass: ProblemExceptionFilter }],
+  providers: [
+    ProblemResponder,
+    // The configured dependencies' URLs name a bare connection error's dependency.
+    serviceConfigProvider,
+    { provide: APP_FILTER, useClass: ProblemExceptionFilter },
+  ],
   exports: [ProblemResponder],
 })
 export class ProblemResponseModule {}

@@ -11,6 +11,7 @@ import {
   type MicroserviceOptions,
 } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
+import { ErrorCode, ServiceError } from '../errors/service-error.js';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
@@ -25,6 +26,9 @@ import { MESSAGING_OPTIONS } from './messaging.module-definition.js';
 import { resolveMessagingOptions, type MessagingOptions } from './messaging.options.js';
 import { resolveMessageTransport, type MessageTransport } from './message-transport.js';
 
+// The transports' statuses of a consumer that receives nothing (NATS, RabbitMQ, Kafka).
+const CONSUMER_DOWN = new Set(['disconnected', 'reconnecting', 'crashed', 'stopped']);
+
 /**
  * MessageBus on `@nestjs/microservices`, its broker chosen from the config. It
  * publishes events, and startMessageConsumers() connects its consumer to the
@@ -36,6 +40,13 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
   private readonly transport: MessageTransport;
   private client?: ClientProxy;
   private connected?: Promise<unknown>;
+  private readonly publishTimeoutMs: number;
+  /** The consumer's last status from its transport (`connected`, `disconnected`, …), once started. */
+  private consumerStatus?: string;
+  private publisherStatus?: string;
+  /** Set when the consumer or the publisher lost the broker; cleared once both are back. */
+  private hasLostBroker = false;
+  private readonly reconnectListeners = new Set<() => void>();
   readonly isEnabled: boolean;
   private readonly isTraced = isTracingActive();
 
@@ -46,6 +57,7 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
     super();
     const resolved = resolveMessagingOptions(options);
     this.isEnabled = resolved.enabled;
+    this.publishTimeoutMs = resolved.publishTimeoutMs;
     this.transport = resolveMessageTransport(config, resolved.queue ?? config.SERVICE_NAME);
   }
 
@@ -66,15 +78,77 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
     const interceptor = optionalProvider(app, MessageContextInterceptor);
     if (!this.isEnabled || !interceptor) return;
     app.useGlobalInterceptors(interceptor);
-    app.connectMicroservice(this.consumerOptions(), { inheritAppConfig: true });
+    const consumer = app.connectMicroservice(this.consumerOptions(), { inheritAppConfig: true });
+    // Readiness covers the consumer too: a service that publishes but no
+    // longer receives is not ready (ping()).
+    consumer.status.subscribe((status) => {
+      this.consumerStatus = String(status);
+      this.statusChanged();
+    });
     await app.startAllMicroservices();
     this.logger.log(`Consuming messages over ${this.kind}`);
+  }
+
+  // The listeners run once the consumer receives again and the publisher
+  // can send again (their connections come back separately), so what they
+  // publish reaches the consumer.
+  private statusChanged(): void {
+    const isDown = (status?: string) => status !== undefined && CONSUMER_DOWN.has(status);
+    if (isDown(this.consumerStatus) || isDown(this.publisherStatus)) {
+      this.hasLostBroker = true;
+      return;
+    }
+    if (!this.hasLostBroker) return;
+    this.hasLostBroker = false;
+    this.logger.log(`Connected to ${this.kind} again`);
+    for (const listener of this.reconnectListeners) listener();
+  }
+
+  override onBrokerReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
   }
 
   async publish(pattern: string, data: unknown): Promise<void> {
     if (!this.isEnabled) {
       throw new Error(`Messaging is disabled; cannot publish ${pattern}.`);
     }
+    await this.withinPublishTimeout(pattern, this.send(pattern, data));
+  }
+
+  // A broker that is cut off (RabbitMQ until its heartbeat gives up, a
+  // connect into a black hole) would hold the caller for many seconds.
+  private async withinPublishTimeout(pattern: string, sending: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ServiceError(
+              ErrorCode.DEPENDENCY_UNAVAILABLE,
+              `The ${this.kind} broker did not take ${pattern} within ${this.publishTimeoutMs} ms.`,
+              { details: { dependency: 'broker', transport: this.kind, pattern } },
+            ),
+          ),
+        this.publishTimeoutMs,
+      );
+    });
+    sending.catch(() => undefined);
+    try {
+      await Promise.race([sending, timeout]);
+    } catch (error) {
+      if (error instanceof ServiceError) throw error;
+      throw new ServiceError(
+        ErrorCode.DEPENDENCY_UNAVAILABLE,
+        `The ${this.kind} broker refused ${pattern}.`,
+        { cause: error, details: { dependency: 'broker', transport: this.kind, pattern } },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async send(pattern: string, data: unknown): Promise<void> {
     await this.connect();
     const correlationId = RequestContext.correlationId;
     if (this.isTraced) {
@@ -96,6 +170,9 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
   async ping(): Promise<{ transport: MessageTransportKind }> {
     const transport = this.kind;
     if (transport === 'in-process' || !this.isEnabled) return { transport };
+    if (this.consumerStatus && CONSUMER_DOWN.has(this.consumerStatus)) {
+      throw new Error(`the ${transport} consumer is ${this.consumerStatus}`);
+    }
     await this.connect();
     const client = this.publisher();
     if (transport === 'nats') {
@@ -109,7 +186,14 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
   }
 
   private publisher(): ClientProxy {
-    return (this.client ??= ClientProxyFactory.create(this.transport.publisher));
+    if (!this.client) {
+      this.client = ClientProxyFactory.create(this.transport.publisher);
+      this.client.status.subscribe((status) => {
+        this.publisherStatus = String(status);
+        this.statusChanged();
+      });
+    }
+    return this.client;
   }
 
   // The connection outlives the request that first publishes; opened outside

@@ -27,4 +27,14 @@ export abstract class MessageBus {
   abstract ping(): Promise<{ transport: MessageTransportKind }>;
   /** Connects the app's `@EventPattern` handlers and starts consuming; see startMessageConsumers(). */
   abstract startConsumers(app: INestApplication): Promise<void>;
+  /**
+   * Calls `listener` each time the consumer and the publisher are both
+   * connected again after either lost the broker: what was published
+   * meanwhile may have reached no one (core NATS keeps nothing), so an app
+   * with an outbox publishes it again then. Returns a function that removes
+   * the listener. The in-process bus never loses its broker.
+   */
+  onBrokerReconnect(_listener: () => void): () => void {
+    return () => undefined;
+  }
 }

@@ -55,7 +55,13 @@ describe('resolveMessageTransport', () => {
     expect(transport.kind).toBe('nats');
     expect(transport.consumer).toEqual({
       transport: Transport.NATS,
-      options: { servers: ['nats://a:4222', 'nats://b:4222'], queue: 'essay-service' },
+      options: {
+        servers: ['nats://a:4222', 'nats://b:4222'],
+        queue: 'essay-service',
+        // nats.js would give up after 10 attempts: a consumer gone for good after ~20 s.
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1_000,
+      },
     });
   });
 

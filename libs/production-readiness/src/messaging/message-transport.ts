@@ -44,10 +44,14 @@ export function resolveMessageTransport(
   }
   if (config.NATS_URL) {
     const servers = config.NATS_URL.split(',').map((server) => server.trim());
+    // nats.js stops after 10 reconnect attempts 2 s apart: a consumer would be
+    // gone for good after a 20 s outage. Both connections retry for as long
+    // as the server is away, every second.
+    const reconnect = { maxReconnectAttempts: -1, reconnectTimeWait: 1_000 };
     return {
       kind: 'nats',
-      consumer: { transport: Transport.NATS, options: { servers, queue } },
-      publisher: { transport: Transport.NATS, options: { servers } },
+      consumer: { transport: Transport.NATS, options: { servers, queue, ...reconnect } },
+      publisher: { transport: Transport.NATS, options: { servers, ...reconnect } },
     };
   }
   if (config.RABBITMQ_URL) {

@@ -11,11 +11,29 @@ export interface MessagingOptions {
    * @default SERVICE_NAME
    */
   queue?: string;
+  /**
+   * How long publish() waits for the broker to take a message (connecting
+   * included), in milliseconds; past it, it rejects with a
+   * DEPENDENCY_UNAVAILABLE ServiceError (a 503 if the request lets it
+   * through) instead of holding the request while the broker is unreachable.
+   * @default 2000
+   */
+  publishTimeoutMs?: number;
 }
 
-export type ResolvedMessagingOptions = Required<Pick<MessagingOptions, 'enabled'>> &
+export type ResolvedMessagingOptions = Required<
+  Pick<MessagingOptions, 'enabled' | 'publishTimeoutMs'>
+> &
   Pick<MessagingOptions, 'queue'>;
 
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 2_000;
+
 export function resolveMessagingOptions(options: MessagingOptions = {}): ResolvedMessagingOptions {
-  return { enabled: options.enabled ?? true, queue: options.queue };
+  const publishTimeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  if (!Number.isInteger(publishTimeoutMs) || publishTimeoutMs < 1) {
+    throw new TypeError(
+      `MessagingOptions.publishTimeoutMs must be a positive integer (got ${publishTimeoutMs}).`,
+    );
+  }
+  return { enabled: options.enabled ?? true, queue: options.queue, publishTimeoutMs };
 }

@@ -46,6 +46,7 @@ import { ProblemResponseModule } from '../errors/problem-response.module.js';
               redis.client,
               policy.redisKeyPrefix,
               policy.options.maxTrackedAddresses,
+              policy.options.redisLookupTimeoutMs,
             )
           : new MemoryAuthFailureStore(policy.options.maxTrackedAddresses),
       inject: [SecurityPolicy, { token: RedisConnection, optional: true }],

@@ -100,6 +100,15 @@ export interface SecurityOptions {
    * @default 'auth-failures:<SERVICE_NAME>:'
    */
   redisKeyPrefix?: string;
+  /**
+   * How long a request waits for Redis's failure count, in milliseconds.
+   * Past it, or while Redis fails, the guard decides on the counts kept in
+   * this process (fail open to them, not closed): a valid key is served, an
+   * address over the limit here is still refused, and Redis is asked again
+   * a second later. Only used when REDIS_URL is set.
+   * @default 50
+   */
+  redisLookupTimeoutMs?: number;
   /** CORS answers; `false` leaves CORS to the app. @default {} */
   cors?: CorsOptions | false;
   /** Security headers; `false` sends none. @default {} */
@@ -124,6 +133,7 @@ export interface ResolvedSecurityOptions {
   failureWindowMs: number;
   maxTrackedAddresses: number;
   redisKeyPrefix: string | undefined;
+  redisLookupTimeoutMs: number;
   cors: Required<CorsOptions> | false;
   headers:
     | {
@@ -155,6 +165,10 @@ export function resolveSecurityOptions(options: SecurityOptions = {}): ResolvedS
       options.maxTrackedAddresses ?? 10_000,
     ),
     redisKeyPrefix: options.redisKeyPrefix,
+    redisLookupTimeoutMs: positiveInteger(
+      'redisLookupTimeoutMs',
+      options.redisLookupTimeoutMs ?? 50,
+    ),
     cors: cors && {
       credentials: cors.credentials ?? false,
       maxAgeSeconds: cors.maxAgeSeconds ?? 600,

@@ -25,6 +25,11 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const CALLER_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN_ID = '00f067aa0ba902b7';
 const ESSAY = { title: 'Traced', text: 'One request, one trace, from the server to the consumer.' };
+// In the title of the essays whose traces are searched for it: a parameter's
+// value must never reach a span.
+const MARKER = 'marker-9c1e-parameter-value';
+const LIBRARY_SCOPE = 'nestjs-production-readiness';
+const PG_SCOPE = '@opentelemetry/instrumentation-pg';
 
 interface LogLine {
   msg: string;
@@ -43,6 +48,13 @@ function logLines(stdout: string): LogLine[] {
 
 function traceIdOfHeader(traceparent: string | undefined): string | undefined {
   return /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent ?? '')?.[1];
+}
+
+/** The library's query spans, one per TypeORM query, whatever the driver. */
+function databaseSpans(spans: ReceivedSpan[]): ReceivedSpan[] {
+  return spans.filter(
+    (span) => span.scope === LIBRARY_SCOPE && span.attributes['db.system.name'] !== undefined,
+  );
 }
 
 /** The span's ancestors within its trace, nearest first. */
@@ -111,7 +123,7 @@ describe('tracing on (spawned service, OTLP/HTTP receiver)', () => {
       const service = await spawnTraced(brokerEnv);
       if ('RABBITMQ_URL' in brokerEnv) queues.push(service.serviceName);
 
-      const accepted = await service.http.post('/essays').send(ESSAY);
+      const accepted = await service.http.post('/essays').send({ ...ESSAY, title: MARKER });
 
       expect(accepted.status).toBe(202);
       const traceId = traceIdOfHeader(accepted.headers.traceparent);
@@ -120,11 +132,8 @@ describe('tracing on (spawned service, OTLP/HTTP receiver)', () => {
       const trace = await receiver.waitForSpans((spans) => {
         const found = inTrace(spans);
         const consumer = found.find((span) => span.kind === SpanKind.CONSUMER);
-        const consumerQueries = found.filter(
-          (span) =>
-            span.scope === '@opentelemetry/instrumentation-pg' &&
-            consumer &&
-            ancestorsOf(span, found).includes(consumer),
+        const consumerQueries = databaseSpans(found).filter(
+          (span) => consumer && ancestorsOf(span, found).includes(consumer),
         );
         return consumer && consumerQueries.length > 0 ? found : undefined;
       }, 'the whole trace of POST /essays');
@@ -138,15 +147,21 @@ describe('tracing on (spawned service, OTLP/HTTP receiver)', () => {
       const handler = trace.find((span) => span.name === 'EssaysController.submit');
       expect(handler?.parentSpanId).toBe(server?.spanId);
 
-      const queries = trace.filter((span) => span.scope === '@opentelemetry/instrumentation-pg');
+      const queries = databaseSpans(trace);
       const requestQueries = queries.filter((span) => ancestorsOf(span, trace).includes(handler!));
-      expect(requestQueries.length).toBeGreaterThan(0);
-      expect(requestQueries.every((span) => span.kind === SpanKind.CLIENT)).toBe(true);
-      expect(
-        requestQueries.map(
-          (span) => span.attributes['db.system.name'] ?? span.attributes['db.system'],
-        ),
-      ).toContain('postgresql');
+      expect(requestQueries.map((span) => span.name)).toContain('INSERT essays');
+      for (const query of queries) {
+        expect(query.kind).toBe(SpanKind.CLIENT);
+        expect(query.attributes).toMatchObject({
+          'db.system.name': 'postgresql',
+          'db.system': 'postgresql',
+          'db.namespace': database.name,
+          'server.address': '127.0.0.1',
+          'server.port': 5432,
+        });
+      }
+      // One span per query: pg's instrumentation records nothing under TypeORM's.
+      expect(trace.filter((span) => span.scope === PG_SCOPE)).toEqual([]);
 
       const publish = trace.find((span) => span.kind === SpanKind.PRODUCER);
       expect(publish).toMatchObject({
@@ -158,6 +173,7 @@ describe('tracing on (spawned service, OTLP/HTTP receiver)', () => {
       expect(consumer?.name).toBe('process essay.submitted');
       expect(consumer?.parentSpanId).toBe(publish?.spanId);
       expect(receiver.contentTypes()).toContain('application/json');
+      expect(JSON.stringify(trace.map((span) => span.attributes))).not.toContain(MARKER);
 
       // The consumer's log lines carry the same trace, under the consumer span.
       await expect
@@ -168,6 +184,55 @@ describe('tracing on (spawned service, OTLP/HTTP receiver)', () => {
         )
         .toMatchObject({ correlationId: traceId });
     });
+  });
+
+  it('on the embedded database (sql.js), gives every query of POST /essays a database span with the conventions’ attributes', async () => {
+    const service = await spawnTraced({ DATABASE_URL: 'sqlite::memory:' });
+
+    const accepted = await service.http.post('/essays').send({ ...ESSAY, title: MARKER });
+
+    expect(accepted.status).toBe(202);
+    const traceId = traceIdOfHeader(accepted.headers.traceparent)!;
+    const inTrace = traceOf(traceId, service.serviceName);
+    const trace = await receiver.waitForSpans((spans) => {
+      const found = inTrace(spans);
+      const consumer = found.find((span) => span.kind === SpanKind.CONSUMER);
+      const isComplete =
+        consumer &&
+        databaseSpans(found).some((span) => ancestorsOf(span, found).includes(consumer));
+      return isComplete ? found : undefined;
+    }, 'the trace of POST /essays with its queries, on sql.js');
+
+    const handler = trace.find((span) => span.name === 'EssaysController.submit')!;
+    const consumer = trace.find((span) => span.kind === SpanKind.CONSUMER)!;
+    const queries = databaseSpans(trace);
+    const insert = queries.find((span) => span.name === 'INSERT essays');
+    expect(insert).toBeDefined();
+    expect(ancestorsOf(insert!, trace)).toContain(handler);
+    expect(insert!.attributes).toMatchObject({
+      'db.operation.name': 'INSERT',
+      'db.collection.name': 'essays',
+      'db.query.text': expect.stringMatching(/^INSERT INTO "essays"/) as unknown,
+    });
+    // The consumer's update of the essay is a query of the same trace.
+    expect(
+      queries.some(
+        (span) =>
+          span.attributes['db.operation.name'] === 'UPDATE' &&
+          ancestorsOf(span, trace).includes(consumer),
+      ),
+    ).toBe(true);
+    for (const query of queries) {
+      expect(query.kind).toBe(SpanKind.CLIENT);
+      expect(query.attributes).toMatchObject({
+        'db.system.name': 'sqlite',
+        'db.system': 'sqlite',
+        'db.namespace': 'main',
+      });
+      expect(query.attributes['server.address']).toBeUndefined();
+      expect(query.parentSpanId).toBeDefined();
+    }
+    expect(JSON.stringify(trace.map((span) => span.attributes))).not.toContain(MARKER);
   });
 
   it('traces the LanguageTool call: a client span per attempt, the retry as an event, one traceparent sent', async () => {

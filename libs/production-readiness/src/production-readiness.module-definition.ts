@@ -16,6 +16,7 @@ import { ReadinessReportModule } from './readiness-report/readiness-report.modul
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { SecurityModule } from './security/security.module.js';
+import { DatabaseQueryTracer } from './tracing/database-query-tracer.service.js';
 import { NestHandlerSpanInterceptor } from './tracing/nest-handler-span.interceptor.js';
 import { StartupAnnouncer } from './tracing/tracing-announcer.js';
 import { isTracingActive } from './tracing/tracing-state.js';
@@ -73,7 +74,10 @@ export const {
           // Tracing starts before the app's modules load (the tracing entry),
           // so whether handlers get spans is known here; untraced apps pay nothing.
           ...(isTracingActive()
-            ? [{ provide: APP_INTERCEPTOR, useClass: NestHandlerSpanInterceptor }]
+            ? [
+                { provide: APP_INTERCEPTOR, useClass: NestHandlerSpanInterceptor },
+                DatabaseQueryTracer,
+              ]
             : []),
         ],
         imports: [

@@ -1,5 +1,11 @@
 export { startTracing, type StartTracingOptions } from './start-tracing.js';
 export {
+  traceDatabaseQueries,
+  type QueryRunnerLike,
+  type TraceableDataSource,
+} from './database-query-spans.js';
+export type { DatabaseOptionsLike } from './database-query-attributes.js';
+export {
   readTracingSettings,
   type OtlpProtocol,
   type SamplerName,

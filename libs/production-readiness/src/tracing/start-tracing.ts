@@ -107,6 +107,8 @@ function start(settings: Extract<TracingSettings, { isEnabled: true }>): Tracing
     tracerProvider: provider,
     instrumentations: [
       new Http(),
+      // For queries made with pg directly. TypeORM's get the library's own
+      // span (traceDatabaseQueries), under which this one records nothing.
       // Startup migrations and pollers are no one's request: only queries
       // made inside a traced request or message get a span.
       new Pg({ requireParentSpan: true }),
@@ -177,7 +179,8 @@ function redactUrl(url: string): string {
  * (the default) and an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): OTLP/HTTP export in batches, W3C trace
  * context and baggage propagation, and the instrumentations of node:http,
- * pg and undici. Otherwise it installs nothing. Call it before anything else
+ * pg and undici; ProductionReadinessModule then traces the TypeORM
+ * DataSource's queries (traceDatabaseQueries). Otherwise it installs nothing. Call it before anything else
  * loads, which `import 'nestjs-production-readiness/tracing'` as the first
  * line of main.ts (or `node --import nestjs-production-readiness/tracing`)
  * does. Idempotent: later calls return the first call's state.

@@ -116,6 +116,41 @@ describe('CreateEssayDto', () => {
     });
   });
 
+  describe('text the database stores as sent', () => {
+    it.each(['title', 'text'])('refuses a NUL character in the %s', async (field) => {
+      expect(messagesOf((await check({ ...valid, [field]: 'before\u0000after' })).errors)).toEqual({
+        [field]: [`${field} must not contain the NUL character (U+0000)`],
+      });
+    });
+
+    it.each([
+      ['a lone high surrogate', 'a\uD83D'],
+      ['a lone low surrogate', '\uDE00b'],
+      ['reversed halves', '\uDE00\uD83D'],
+    ])('refuses %s in the title', async (_case, title) => {
+      expect(messagesOf((await check({ ...valid, title })).errors)).toEqual({
+        title: ['title must be valid Unicode (no unpaired surrogate)'],
+      });
+    });
+
+    // The varchar(200) column counts code points: "a\uFE0F" is two of them,
+    // though class-validator's @Length counts it as one.
+    it('counts a variation selector as the character it is', async () => {
+      expect((await check({ ...valid, title: 'a\uFE0F'.repeat(100) })).errors).toEqual([]);
+      expect(messagesOf((await check({ ...valid, title: 'a\uFE0F'.repeat(101) })).errors)).toEqual({
+        title: ['title must be shorter than or equal to 200 characters'],
+      });
+    });
+
+    // An emoji outside the BMP is one code point and two UTF-16 units.
+    it('counts a surrogate pair as one character', async () => {
+      expect((await check({ ...valid, title: '😀'.repeat(200) })).errors).toEqual([]);
+      expect(messagesOf((await check({ ...valid, title: '😀'.repeat(201) })).errors)).toEqual({
+        title: ['title must be shorter than or equal to 200 characters'],
+      });
+    });
+  });
+
   describe('language', () => {
     it('is optional', async () => {
       const { dto, errors } = await check(valid);

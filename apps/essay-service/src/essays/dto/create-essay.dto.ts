@@ -1,17 +1,26 @@
 import { Transform } from 'class-transformer';
-import { IsISO6391, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsISO6391, IsOptional, IsString, Matches } from 'class-validator';
+import { CodePointLength, IsStorableText } from './storable-text.validators.js';
 
 /** The body of `POST /essays`. */
 export class CreateEssayDto {
-  /** 1 to 200 characters, not only spaces. */
+  /**
+   * 1 to 200 characters (code points, as the `varchar(200)` column counts
+   * them), not only spaces, no NUL character or unpaired surrogate.
+   */
   @IsString()
-  @Length(1, 200)
+  @CodePointLength(1, 200)
+  @IsStorableText()
   @Matches(/\S/, { message: 'title must not be blank' })
   title!: string;
 
-  /** 1 to 100,000 characters, not only spaces. */
+  /**
+   * 1 to 100,000 characters (code points, the title's rule), not only
+   * spaces, no NUL character or unpaired surrogate.
+   */
   @IsString()
-  @Length(1, 100_000)
+  @CodePointLength(1, 100_000)
+  @IsStorableText()
   @Matches(/\S/, { message: 'text must not be blank' })
   text!: string;
 

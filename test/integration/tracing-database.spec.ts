@@ -12,10 +12,12 @@ import {
 import { traceDatabaseQueries } from 'nestjs-production-readiness';
 import { DataSource, EntitySchema, type DataSourceOptions, type Logger } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createConnection } from 'mysql2/promise';
 import type { TestDatabase } from '../support/postgres.js';
 
 // The library's query tracing on real TypeORM DataSources, each driver the
-// repository has: sql.js (the embedded default) and PostgreSQL, with pg's own
+// repository has: sql.js (the embedded default), PostgreSQL and MariaDB (the
+// local server on 3306, root without a password, a database of its own), with pg's own
 // instrumentation registered as startTracing() registers it. Spans go to an
 // in-memory exporter; the queries go to real databases.
 
@@ -54,6 +56,17 @@ const tracer = provider.getTracer('test');
 const PG_SCOPE = '@opentelemetry/instrumentation-pg';
 let database: TestDatabase;
 let disableInstrumentations: () => void;
+const MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
+const mariaDatabase = `tracing_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+
+async function onMariaDb(sql: string): Promise<void> {
+  const connection = await createConnection(MARIADB);
+  try {
+    await connection.query(sql);
+  } finally {
+    await connection.end();
+  }
+}
 
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -65,10 +78,13 @@ beforeAll(async () => {
   // Loaded after pg's instrumentation, so pg is patched as in a traced service.
   const { createTestDatabase } = await import('../support/postgres.js');
   database = await createTestDatabase('tracing_database');
+  // A name of [a-z0-9_] only: an identifier, safe to quote.
+  await onMariaDb(`CREATE DATABASE \`${mariaDatabase}\``);
 });
 
 afterAll(async () => {
   await database?.drop();
+  await onMariaDb(`DROP DATABASE IF EXISTS \`${mariaDatabase}\``);
   disableInstrumentations?.();
   await provider.shutdown();
   trace.disable();
@@ -116,6 +132,22 @@ describe.each([
       'db.namespace': database.name,
       'server.address': '127.0.0.1',
       'server.port': 5432,
+    }),
+  ],
+  [
+    'MariaDB',
+    (): DataSourceOptions => ({
+      type: 'mariadb',
+      host: MARIADB.host,
+      port: MARIADB.port,
+      username: MARIADB.user,
+      database: mariaDatabase,
+    }),
+    () => ({
+      'db.system.name': 'mariadb',
+      'db.namespace': mariaDatabase,
+      'server.address': '127.0.0.1',
+      'server.port': 3306,
     }),
   ],
 ])('query spans on %s', (_driver, optionsOf, expectedConnection) => {
@@ -171,7 +203,9 @@ describe.each([
       'db.operation.name': 'INSERT',
       'db.collection.name': 'notes',
     });
-    expect(insert.attributes['db.query.text']).toMatch(/INSERT INTO "notes".*VALUES \((\$1|\?)/);
+    expect(insert.attributes['db.query.text']).toMatch(
+      /INSERT INTO ["`]notes["`].*VALUES \((\$1|\?|DEFAULT)/,
+    );
     // The parameters' values are nowhere in any span: not the title, not the id.
     const recorded = JSON.stringify(below.map((span) => [span.attributes, span.events]));
     expect(recorded).not.toContain(MARKER);
@@ -179,15 +213,23 @@ describe.each([
   });
 
   it('marks a failed query’s span as an error, with its error type and no message', async () => {
+    const isMariaDb = dataSource.options.type === 'mariadb';
     const { below } = await inRequest(() =>
-      dataSource.query('SELECT "title" FROM "no_such_table" WHERE "title" = $1', [MARKER]),
+      dataSource.query(
+        isMariaDb
+          ? 'SELECT `title` FROM `no_such_table` WHERE `title` = ?'
+          : 'SELECT "title" FROM "no_such_table" WHERE "title" = $1',
+        [MARKER],
+      ),
     );
 
     const [failed] = ourSpans(below);
     expect(ourSpans(below)).toHaveLength(1);
     expect(failed.status.code).toBe(SpanStatusCode.ERROR);
+    // PostgreSQL's SQLSTATE, MariaDB's errno (ER_NO_SUCH_TABLE); sql.js gives none.
+    const errorTypes: Record<string, string> = { postgresql: '42P01', mariadb: '1146' };
     expect(failed.attributes['error.type']).toBe(
-      connection()['db.system.name'] === 'postgresql' ? '42P01' : 'QueryFailedError',
+      errorTypes[String(connection()['db.system.name'])] ?? 'QueryFailedError',
     );
     expect(JSON.stringify([failed.attributes, failed.events, failed.status])).not.toContain(MARKER);
   });

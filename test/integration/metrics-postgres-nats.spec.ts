@@ -79,6 +79,8 @@ describe('metrics against real PostgreSQL and NATS', () => {
         DATABASE_URL: database.url,
         DATABASE_POOL_SIZE: '2',
         DATABASE_MAX_OVERFLOW: '0',
+        // The waiters must still be waiting when counted: past the 2 s default they fail (503).
+        DATABASE_ACQUIRE_TIMEOUT_MS: '10000',
         NATS_URL,
         SERVICE_NAME: serviceName,
       },

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
 import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
 import { failedTerminusHealthCheck } from '../health/terminus-health-check.js';
+import { wasAnsweredEarly } from '../http/early-refusals.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details.js';
 import { ProblemResponder, type ProblemRequest } from './problem-responder.js';
 
@@ -35,6 +36,9 @@ export class ProblemExceptionFilter implements ExceptionFilter {
   protected handleHttp(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<RequestLike>();
+    // Answered and logged by the pipeline already (a body cut at the limit),
+    // which the parser reports once it has given up on the body.
+    if (wasAnsweredEarly(request)) return;
     const response = http.getResponse<object>();
     const adapter = this.adapterHost.httpAdapter;
     const problemRequest: ProblemRequest = {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 
 /**
@@ -43,8 +43,22 @@ export interface FastifyRouteOptions {
   onRequest?: FastifyOnRequestHook | FastifyOnRequestHook[];
 }
 
+/** A Fastify request once its body is parsed, as the preValidation hook sees it. */
+export interface FastifyParsedRequest extends FastifyHookRequest {
+  body?: unknown;
+}
+
+export type FastifyPreValidationHook = (
+  request: FastifyParsedRequest,
+  reply: FastifyHookReply,
+  done: FastifyDone,
+) => void;
+
 export interface FastifyInstanceLike {
+  /** The Node server Fastify made (`fastify.server`). */
+  server: Server;
   addHook(name: 'onRequest', hook: FastifyOnRequestHook): unknown;
+  addHook(name: 'preValidation', hook: FastifyPreValidationHook): unknown;
   addHook(name: 'onRoute', hook: (route: FastifyRouteOptions) => void): unknown;
   hasRequestDecorator(name: string): boolean;
   decorateRequest(name: string, value: unknown): unknown;

@@ -1,11 +1,26 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
 import { RequestContext } from '../context/request-context.js';
-import { DEFAULT_BODY_LIMIT_BYTES, HTTP_OPTIONS, type HttpOptions } from './http.options.js';
+import {
+  closeAfterUnreadBody,
+  DEFAULT_EARLY_REFUSALS,
+  hasChunkedBody,
+  hasUndecodablePath,
+  markAnsweredEarly,
+  type EarlyRefusals,
+} from './early-refusals.js';
+import {
+  DEFAULT_BODY_DEPTH_LIMIT,
+  DEFAULT_BODY_LIMIT_BYTES,
+  HTTP_OPTIONS,
+  type HttpOptions,
+} from './http.options.js';
+import { isNestedDeeperThan } from './json-depth.js';
 import {
   platformOf,
   type ExpressAdapterLike,
+  type ExpressMiddleware,
   type ExpressNext,
   type FastifyInstanceLike,
   type FastifyRouteOptions,
@@ -68,11 +83,18 @@ interface ExpressRoutedRequest extends ContextualRequest {
  *
  * - Express: one middleware (correlation id, request context, then every
  *   registered pre-routing step), then the JSON parser with our limit (Nest
- *   skips its own `jsonParser` when one is applied), then Nest's urlencoded
- *   parser, the app's middleware, the routes.
+ *   skips its own `jsonParser` when one is applied), then the nesting-depth
+ *   check of the parsed body, then Nest's urlencoded parser, the app's
+ *   middleware, the routes. A chunked body is counted as it arrives and
+ *   answered 413 the moment it crosses the limit: body-parser itself reads
+ *   an over-long body to its end before it reports the limit, which for an
+ *   endless one is never.
  * - Fastify: one `onRequest` hook doing the same, registered before any
  *   route, so it runs first for every route, 404s included; an `onRoute`
- *   hook gives each route the body limit and the route hooks concerns add.
+ *   hook gives each route the body limit and the route hooks concerns add;
+ *   a `preValidation` hook checks the parsed body's depth. Fastify's router
+ *   answers a URL it cannot decode before any hook runs, with its own JSON:
+ *   such a URL is answered in front of it, from the server's request event.
  *
  * Nest's `init()` order on both: adapter init, body parsers, module
  * middleware (`configure()`), routes, `onModuleInit`, error and not-found
@@ -84,6 +106,7 @@ interface ExpressRoutedRequest extends ContextualRequest {
 export class HttpRequestPipeline implements OnModuleInit {
   private readonly logger = new Logger('HttpPipeline');
   readonly bodyLimitBytes: number;
+  readonly bodyDepthLimit: number;
   readonly extraBodyTypes: readonly string[];
   private readonly serverLimits: ResolvedServerLimits;
   private readonly rawBody: boolean;
@@ -93,6 +116,7 @@ export class HttpRequestPipeline implements OnModuleInit {
   private readonly routeHooks: Array<(route: FastifyRouteOptions) => void> = [];
   private readonly installListeners: Array<(adapter: AbstractHttpAdapter) => void> = [];
   private adapter?: AbstractHttpAdapter;
+  private refusals: EarlyRefusals = DEFAULT_EARLY_REFUSALS;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -102,6 +126,10 @@ export class HttpRequestPipeline implements OnModuleInit {
     this.bodyLimitBytes = positive(
       'bodyLimitBytes',
       options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    );
+    this.bodyDepthLimit = positive(
+      'bodyDepthLimit',
+      options.bodyDepthLimit ?? DEFAULT_BODY_DEPTH_LIMIT,
     );
     this.extraBodyTypes = (options.extraBodyTypes ?? []).map((type) => type.toLowerCase());
     this.rawBody = options.rawBody ?? false;
@@ -114,6 +142,14 @@ export class HttpRequestPipeline implements OnModuleInit {
   addStep(stage: number, step: PreRoutingStep): void {
     this.staged = [...this.staged, { stage, step }].sort((a, b) => a.stage - b.stage);
     this.steps = this.staged.map((entry) => entry.step);
+  }
+
+  /**
+   * Sets the errors the pipeline refuses with, and how it answers them itself
+   * (ErrorsModule's problem+json). @internal
+   */
+  useRefusals(refusals: EarlyRefusals): void {
+    this.refusals = refusals;
   }
 
   /** Called once per request when its response has been sent (access line, metrics). */
@@ -164,6 +200,47 @@ export class HttpRequestPipeline implements OnModuleInit {
     });
     // Named `jsonParser` by Express: Nest's init() then leaves its own (100 KiB) out.
     adapter.useBodyParser('json', this.rawBody, { limit: this.bodyLimitBytes });
+    adapter.use(this.checkBodyDepth);
+  }
+
+  // Right after the JSON parser, before validation or anything else walks the body.
+  private readonly checkBodyDepth: ExpressMiddleware = (request, _response, next) => {
+    const { body } = request as IncomingMessage & { body?: unknown };
+    if (isNestedDeeperThan(body, this.bodyDepthLimit)) {
+      return next(this.refusals.bodyTooDeep(this.bodyDepthLimit));
+    }
+    next();
+  };
+
+  /**
+   * Counts a chunked body someone has started reading (body-parser, which
+   * adds its own listener synchronously; a body nobody reads is left
+   * paused) and answers 413 once more than the limit has arrived. The answer
+   * says `Connection: close`, so Node closes the connection once it is
+   * written instead of reading the rest of the body.
+   */
+  private watchChunkedBody(request: IncomingMessage, response: ServerResponse): void {
+    const limit = this.bodyLimitBytes;
+    // The body's chunks arrive outside the request's async context: answer inside it.
+    const context = RequestContext.current();
+    let received = 0;
+    const stopWatching = () => {
+      request.off('data', count);
+      request.off('end', stopWatching);
+    };
+    const count = (chunk: Buffer | string) => {
+      received += chunk.length;
+      if (received <= limit) return;
+      stopWatching();
+      if (response.headersSent) return;
+      markAnsweredEarly(request);
+      closeAfterUnreadBody(request, response);
+      RequestContext.run({ ...context }, () =>
+        this.refusals.answer(this.refusals.bodyTooLarge(), request, response),
+      );
+    };
+    request.on('data', count);
+    request.on('end', stopWatching);
   }
 
   private runSteps(request: IncomingMessage, response: ServerResponse, next: ExpressNext): void {
@@ -176,13 +253,18 @@ export class HttpRequestPipeline implements OnModuleInit {
         response.end();
         return;
       }
+      closeAfterUnreadBody(request, response);
       return next(verdict);
     }
     next();
+    if (hasChunkedBody(request) && request.readableFlowing === true) {
+      this.watchChunkedBody(request, response);
+    }
   }
 
   private installOnFastify(fastify: FastifyInstanceLike): void {
     const begin = requestBeginner();
+    this.answerUndecodableUrls(fastify.server, begin);
     fastify.addHook('onRequest', (request, reply, done) => {
       const correlationId = begin(
         request.raw,
@@ -197,14 +279,53 @@ export class HttpRequestPipeline implements OnModuleInit {
           if (verdict === undefined) continue;
           // Answered here, so done() is not called: no route runs.
           if (verdict === ANSWERED_NO_CONTENT) return void reply.code(204).send();
+          closeAfterUnreadBody(request.raw, reply.raw);
           return done(verdict);
         }
         done();
       });
     });
+    fastify.addHook('preValidation', (request, _reply, done) => {
+      if (isNestedDeeperThan(request.body, this.bodyDepthLimit)) {
+        return done(this.refusals.bodyTooDeep(this.bodyDepthLimit));
+      }
+      done();
+    });
     fastify.addHook('onRoute', (route) => {
       route.bodyLimit ??= this.bodyLimitBytes;
       for (const hook of this.routeHooks) hook(route);
+    });
+  }
+
+  /**
+   * Fastify's router answers a path it cannot percent-decode (`/essays/%ZZ`)
+   * itself, before any hook, unless the instance was created with
+   * `frameworkErrors`, which an app's own `new FastifyAdapter()` is not. So
+   * the server's request listener (Fastify's) is wrapped: such a request
+   * gets the entry, the pre-routing steps, and a 400 problem; every other
+   * request goes to Fastify untouched.
+   */
+  private answerUndecodableUrls(server: Server, begin: ReturnType<typeof requestBeginner>): void {
+    const listeners = server.listeners('request') as RequestListener[];
+    // Not the server Fastify made for itself (a serverFactory of the app's): left alone.
+    if (listeners.length !== 1) return;
+    const [fastifyHandler] = listeners;
+    server.removeListener('request', fastifyHandler);
+    server.on('request', (request: ContextualRequest, response: ServerResponse) => {
+      if (!hasUndecodablePath(request.url)) return fastifyHandler(request, response);
+      const correlationId = begin(request, response, () => undefined, this.finishedListener());
+      RequestContext.run({ correlationId }, () => {
+        for (const step of this.steps) {
+          const verdict = step(request, response);
+          if (verdict === undefined) continue;
+          if (verdict === ANSWERED_NO_CONTENT) {
+            response.statusCode = 204;
+            return void response.end();
+          }
+          return this.refusals.answer(verdict, request, response);
+        }
+        this.refusals.answer(this.refusals.undecodableUrl(), request, response);
+      });
     });
   }
 

@@ -1,5 +1,10 @@
 export { HttpPipelineModule } from './http-pipeline.module.js';
-export { HTTP_OPTIONS, DEFAULT_BODY_LIMIT_BYTES, type HttpOptions } from './http.options.js';
+export {
+  HTTP_OPTIONS,
+  DEFAULT_BODY_DEPTH_LIMIT,
+  DEFAULT_BODY_LIMIT_BYTES,
+  type HttpOptions,
+} from './http.options.js';
 export {
   ANSWERED_NO_CONTENT,
   HttpRequestPipeline,

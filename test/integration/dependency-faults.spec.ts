@@ -88,6 +88,20 @@ async function startFaultApp(
   };
 }
 
+/** The id of an essay that must be accepted. */
+async function acceptedEssay(service: FaultApp, headers?: Record<string, string>): Promise<string> {
+  const created = await service.call('POST', '/essays', { body: ESSAY, headers });
+  expect(created.status).toBe(202);
+  return created.body.id as string;
+}
+
+/** Heals the proxy, then closes the app and the proxy: nothing outlives its describe. */
+async function closeBehindProxy(service?: FaultApp, proxy?: TcpProxy): Promise<void> {
+  await proxy?.setMode('forward');
+  await service?.close();
+  await proxy?.close();
+}
+
 /** What a client must see when a dependency failed its request. */
 function expectUnavailable(answer: Answer, instance: string): void {
   expect(answer.status).toBe(503);
@@ -127,15 +141,11 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('PostgreSQL failing, on %
       SERVICE_NAME: uniqueServiceName(`faults-pg-${adapter}`),
       ESSAY_REDELIVERY_INTERVAL_MS: '600000',
     });
-    const created = await service.call('POST', '/essays', { body: ESSAY });
-    expect(created.status).toBe(202);
-    essayId = created.body.id as string;
+    essayId = await acceptedEssay(service);
   });
 
   afterAll(async () => {
-    await proxy?.setMode('forward');
-    await service?.close();
-    await proxy?.close();
+    await closeBehindProxy(service, proxy);
     await database?.drop();
   });
 
@@ -235,15 +245,11 @@ describe.each<HttpAdapterName>(['express', 'fastify'])('Redis failing, on %s', (
       SERVICE_NAME: uniqueServiceName(`faults-redis-${adapter}`),
       ESSAY_REDELIVERY_INTERVAL_MS: '600000',
     });
-    const created = await service.call('POST', '/essays', { body: ESSAY, headers: auth });
-    expect(created.status).toBe(202);
-    essayId = created.body.id as string;
+    essayId = await acceptedEssay(service, auth);
   });
 
   afterAll(async () => {
-    await proxy?.setMode('forward');
-    await service?.close();
-    await proxy?.close();
+    await closeBehindProxy(service, proxy);
     await redis?.stop();
   });
 
@@ -327,9 +333,7 @@ describe('RabbitMQ black-holed', () => {
   });
 
   afterAll(async () => {
-    await proxy?.setMode('forward');
-    await service?.close();
-    await proxy?.close();
+    await closeBehindProxy(service, proxy);
     await deleteQueue(serviceName).catch(() => undefined);
   });
 

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
-import { waitFor } from './wait-for.js';
+import { PrivateServer } from './private-server.js';
 
 export { freePort };
 
@@ -21,24 +19,20 @@ export interface PrivateRedisOptions {
  * be touched). `kill()` is SIGKILL, a crash; `restart()` starts it again on
  * the same port, empty.
  */
-export class PrivateRedis {
-  private child?: ChildProcess;
-  private readonly exitHook = () => this.child?.kill('SIGKILL');
-
+export class PrivateRedis extends PrivateServer {
   private constructor(
-    readonly port: number,
+    port: number,
     private readonly options: PrivateRedisOptions,
-  ) {}
+  ) {
+    super(port);
+  }
 
   /** Starts the server and waits until it answers PING. */
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
     const redis = new PrivateRedis(await freePort(), options);
-    process.once('exit', redis.exitHook);
     await redis.spawn();
     return redis;
   }
-
-  readonly host = '127.0.0.1';
 
   /** `redis://[:password@]127.0.0.1:<port>` */
   get url(): string {
@@ -49,37 +43,6 @@ export class PrivateRedis {
   /** `127.0.0.1:<port>`, as it would appear in an error message. */
   get address(): string {
     return `${this.host}:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get isRunning(): boolean {
-    return (
-      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
-    );
-  }
-
-  /** Crashes the server (SIGKILL); resolves once the process is gone. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** Starts the server again on the same port (after `kill()`), empty. */
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.spawn();
-  }
-
-  /** Kills the server for good. */
-  async stop(): Promise<void> {
-    await this.kill();
-    process.removeListener('exit', this.exitHook);
   }
 
   /** Runs one command on a fresh connection (`INFO`, `CLIENT LIST`). */
@@ -109,7 +72,7 @@ export class PrivateRedis {
     return match ? Number(match[1]) : 0;
   }
 
-  private async spawn(): Promise<void> {
+  protected async spawn(): Promise<void> {
     const args = [
       '--port',
       String(this.port),
@@ -125,22 +88,12 @@ export class PrivateRedis {
       tmpdir(),
       ...(this.options.password ? ['--requirepass', this.options.password] : []),
     ];
-    const child = spawn(REDIS_SERVER_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new AbortController();
-    child.once('exit', (code, signal) =>
-      exited.abort(
-        new Error(`redis-server exited (${code ?? signal}) before answering: ${stderr}`),
-      ),
+    await this.run(
+      REDIS_SERVER_BINARY,
+      args,
+      async () => (await this.command('PING')) === 'PONG',
+      5_000,
     );
-    child.once('error', (error) => exited.abort(error));
-    await waitFor(async () => ((await this.command('PING')) === 'PONG' ? true : undefined), 5_000, {
-      description: `redis-server on port ${this.port} to answer PING`,
-      intervalMs: 20,
-      signal: exited.signal,
-    });
   }
 }
 

@@ -1,21 +1,5 @@
-import { isTransientError } from '../resilience/transient-error.js';
+import { CONNECTION_FAILURE_CODES, isTransientError } from '../resilience/transient-error.js';
 import { isServiceError } from './service-error.js';
-
-// Node's and undici's codes of a connection that was refused, reset, cut or
-// timed out: a peer that is down or unreachable, whoever it is.
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 /** A dependency a request needed that failed it: down, refusing, cut or too slow. */
 export interface DependencyFailure {
@@ -108,7 +92,7 @@ export function dependencyFailureOf(
     if (databaseFailureOf(current)) return { dependency: 'database', cause };
     if (redisFailureOf(current)) return { dependency: 'redis', cause };
     // A socket that was refused, reset or timed out, with no driver's wrapper.
-    if (typeof fields.code === 'string' && CONNECTION_CODES.has(fields.code)) {
+    if (typeof fields.code === 'string' && CONNECTION_FAILURE_CODES.has(fields.code)) {
       const port = typeof fields.port === 'number' ? fields.port : undefined;
       const dependency = (port !== undefined && dependencyOfPort(port)) || 'unknown';
       return { dependency, cause };

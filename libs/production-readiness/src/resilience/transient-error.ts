@@ -1,7 +1,7 @@
 import { isServiceError } from '../errors/service-error.js';
 
-// Node and undici error codes of a connection that failed, was refused, reset or timed out.
-const TRANSIENT_CODES = new Set([
+/** Node's and undici's codes of a connection that was refused, reset, cut or timed out. */
+export const CONNECTION_FAILURE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',
@@ -13,6 +13,10 @@ const TRANSIENT_CODES = new Set([
   'EAI_AGAIN',
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const TRANSIENT_CODES = new Set([
+  ...CONNECTION_FAILURE_CODES,
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   // PostgreSQL SQLSTATEs: serialization failure, deadlock, the server shutting

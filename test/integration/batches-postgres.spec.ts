@@ -111,7 +111,9 @@ describe('batches on PostgreSQL', () => {
     await Promise.all(running.splice(0).map((service) => service.close()));
     const dataSource = await connect();
     try {
-      // The grammar-check and idempotency-key migration came after this one.
+      // The grammar-check and idempotency-key migration, and the essays'
+      // idempotency key, came after this one.
+      await dataSource.undoLastMigration();
       await dataSource.undoLastMigration();
       await dataSource.undoLastMigration();
       const tables = await database.query<{ table_name: string }>(
@@ -122,6 +124,7 @@ describe('batches on PostgreSQL', () => {
       expect((await dataSource.runMigrations()).map(({ name }) => name)).toEqual([
         'CreateBatches1795737600000',
         'AddGrammarCheckAndIdempotencyKeys1796083200000',
+        'AddEssayIdempotencyKey1796860800000',
       ]);
     } finally {
       await dataSource.destroy();

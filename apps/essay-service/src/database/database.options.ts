@@ -7,6 +7,7 @@ import { CreateEssays1732636800000 } from './migrations/1732636800000-create-ess
 import { AddEssayCorrelationId1764201600000 } from './migrations/1764201600000-add-essay-correlation-id.js';
 import { CreateBatches1795737600000 } from './migrations/1795737600000-create-batches.js';
 import { AddGrammarCheckAndIdempotencyKeys1796083200000 } from './migrations/1796083200000-add-grammar-check-and-idempotency-keys.js';
+import { AddEssayIdempotencyKey1796860800000 } from './migrations/1796860800000-add-essay-idempotency-key.js';
 
 const IN_MEMORY = ':memory:';
 
@@ -20,9 +21,9 @@ interface DatabaseSettings {
   DATABASE_URL: string;
   DATABASE_POOL_SIZE: number;
   DATABASE_MAX_OVERFLOW: number;
-  /** @default 5000 */
+  /** @default 2000 */
   DATABASE_ACQUIRE_TIMEOUT_MS?: number;
-  /** 0 for none. @default 30000 */
+  /** 0 for none. @default 5000 */
   DATABASE_STATEMENT_TIMEOUT_MS?: number;
 }
 
@@ -39,6 +40,7 @@ export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptio
       AddEssayCorrelationId1764201600000,
       CreateBatches1795737600000,
       AddGrammarCheckAndIdempotencyKeys1796083200000,
+      AddEssayIdempotencyKey1796860800000,
     ],
     migrationsRun: true,
     synchronize: false,
@@ -56,6 +58,7 @@ export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptio
     };
   }
 
+  const statementTimeoutMs = config.DATABASE_STATEMENT_TIMEOUT_MS ?? 5_000;
   return {
     ...common,
     type: 'postgres',
@@ -66,9 +69,12 @@ export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptio
     extra: {
       min: config.DATABASE_POOL_SIZE,
       // node-postgres waits forever for a free connection by default.
-      connectionTimeoutMillis: config.DATABASE_ACQUIRE_TIMEOUT_MS ?? 5_000,
+      connectionTimeoutMillis: config.DATABASE_ACQUIRE_TIMEOUT_MS ?? 2_000,
       // Sent by node-postgres as the session's statement_timeout: no query runs unbounded.
-      statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
+      statement_timeout: statementTimeoutMs,
+      // The server's timeout never fires when its packets are lost: the client
+      // gives up a second after it ("Query read timeout", a 503).
+      ...(statementTimeoutMs > 0 && { query_timeout: statementTimeoutMs + 1_000 }),
       idleTimeoutMillis: 30_000,
     },
     retryAttempts: 3,

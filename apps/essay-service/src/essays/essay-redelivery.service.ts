@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { MessageBus } from 'nestjs-production-readiness';
 import { EssayServiceConfig } from '../essay-service.config.js';
 import { EssaysService } from './essays.service.js';
 
@@ -18,31 +19,44 @@ const CREATED_AT_RESOLUTION_MS = 1_000;
 /**
  * Makes "accepted means processed" hold across crashes and lost messages:
  * soon after startup, every essay still pending from before this start is
- * published again, and from then on, every essay pending for longer than the
- * redelivery interval. Essays accepted since the start have their own
- * announcement in flight: publishing them again at the first sweep would
- * process them twice, concurrently.
+ * published again, all in that one sweep, and from then on, every essay
+ * pending for longer than the redelivery interval. Essays accepted since the
+ * start have their own announcement in flight: publishing them again at the
+ * first sweep would process them twice, concurrently. For the same reason an
+ * interval sweep leaves out what this process published again less than an
+ * interval ago (still queued behind a backlog, not lost).
  */
 @Injectable()
 export class EssayRedeliveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(EssayRedeliveryService.name);
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
+  private stopListening?: () => void;
+  /** When this process last published each essay again. */
+  private readonly republishedAt = new Map<string, number>();
 
   constructor(
     private readonly essays: EssaysService,
     private readonly config: EssayServiceConfig,
+    private readonly bus: MessageBus,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.timer) return;
+    // What was published while the consumer was away may have reached no
+    // one: publish every pending essay again as soon as it is back, rather
+    // than at the next interval.
+    this.stopListening = this.bus.onBrokerReconnect(() =>
+      this.sweep(Date.now() - CREATED_AT_RESOLUTION_MS, { isRecentSkipped: false }),
+    );
     const startedAt = Date.now();
     this.timer = setTimeout(() => {
-      // Pending since before the start: created at least this long ago.
-      this.sweep(Date.now() - startedAt + CREATED_AT_RESOLUTION_MS);
+      // Pending since before the start.
+      this.sweep(startedAt - CREATED_AT_RESOLUTION_MS, { isRecentSkipped: false });
+      const intervalMs = this.config.ESSAY_REDELIVERY_INTERVAL_MS;
       this.timer = setInterval(
-        () => this.sweep(this.config.ESSAY_REDELIVERY_INTERVAL_MS),
-        this.config.ESSAY_REDELIVERY_INTERVAL_MS,
+        () => this.sweep(Date.now() - intervalMs, { isRecentSkipped: true }),
+        intervalMs,
       );
       this.timer.unref();
     }, FIRST_SWEEP_DELAY_MS);
@@ -50,15 +64,32 @@ export class EssayRedeliveryService implements OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopListening?.();
     clearTimeout(this.timer);
     clearInterval(this.timer);
     await this.sweeping;
   }
 
-  private sweep(olderThanMs: number): void {
+  /**
+   * Publishes again the essays pending since `createdBefore`. After a
+   * reconnect every one goes again (what was published during the outage may
+   * have reached no one); an interval sweep skips those published again
+   * within the interval.
+   */
+  private sweep(createdBefore: number, { isRecentSkipped }: { isRecentSkipped: boolean }): void {
     if (this.sweeping) return;
+    const now = Date.now();
+    const recentSince = now - this.config.ESSAY_REDELIVERY_INTERVAL_MS;
+    for (const [essayId, at] of this.republishedAt) {
+      if (at <= recentSince) this.republishedAt.delete(essayId);
+    }
+    const skip = (essayId: string) => {
+      if (isRecentSkipped && this.republishedAt.has(essayId)) return true;
+      this.republishedAt.set(essayId, now);
+      return false;
+    };
     this.sweeping = this.essays
-      .redeliverPending(olderThanMs)
+      .redeliverPending(new Date(createdBefore), skip)
       .then((count) => {
         if (count > 0) this.logger.log(`Published ${count} pending essay(s) again`);
       })

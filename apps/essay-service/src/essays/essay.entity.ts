@@ -42,6 +42,13 @@ export class Essay {
   @Column({ name: 'correlation_id', type: 'varchar', length: 128, nullable: true })
   correlationId!: string | null;
 
+  /**
+   * The Idempotency-Key it was submitted with (SHA-256, scoped to the API key
+   * that sent it), unique: a key never has two essays. Null without one.
+   */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 64, nullable: true })
+  idempotencyKey!: string | null;
+
   /** The batch it was submitted in, if any. */
   @Column({ name: 'batch_id', type: 'varchar', length: 36, nullable: true })
   batchId!: string | null;

@@ -10,6 +10,7 @@ import {
   Post,
   Res,
 } from '@nestjs/common';
+import { EssayServiceConfig } from '../essay-service.config.js';
 import type { HeaderSetter } from '../http/header-setter.js';
 import { CreateEssayDto } from './dto/create-essay.dto.js';
 import type { Essay, GrammarCheckStatus } from './essay.entity.js';
@@ -18,6 +19,7 @@ import {
   IDEMPOTENCY_KEY_HEADER,
   IdempotentSubmission,
 } from './idempotency/idempotent-submission.service.js';
+import type { StoredResponse } from './idempotency/idempotency.store.js';
 
 /** An essay as the API shows it. */
 export interface EssayView {
@@ -65,11 +67,21 @@ function toView(essay: Essay): EssayView {
   };
 }
 
+/** The 202 of an accepted essay, as first sent and as replayed. */
+function accepted(essay: Pick<Essay, 'id'>): StoredResponse {
+  return {
+    status: HttpStatus.ACCEPTED,
+    headers: { Location: `/essays/${essay.id}` },
+    body: { id: essay.id, status: 'pending' },
+  };
+}
+
 @Controller('essays')
 export class EssaysController {
   constructor(
     private readonly essays: EssaysService,
     private readonly idempotent: IdempotentSubmission,
+    private readonly config: EssayServiceConfig,
   ) {}
 
   /**
@@ -87,13 +99,18 @@ export class EssaysController {
   ): Promise<{ id: string; status: 'pending' }> {
     // The body as validated, its fields in a fixed order, is what a retry must repeat.
     const request = { title: body.title, text: body.text, language: body.language ?? null };
-    const answer = await this.idempotent.run(idempotencyKey, request, async () => {
-      const essay = await this.essays.submit(body);
-      return {
-        status: HttpStatus.ACCEPTED,
-        headers: { Location: `/essays/${essay.id}` },
-        body: { id: essay.id, status: 'pending' },
-      };
+    const answer = await this.idempotent.run(idempotencyKey, request, {
+      execute: async (scopedKey) => accepted(await this.essays.submit(body, scopedKey)),
+      // An essay stored under the key by a request that never answered (it crashed).
+      recover: async (scopedKey) => {
+        const essay = await this.essays.findByIdempotencyKey(
+          scopedKey,
+          this.config.IDEMPOTENCY_KEY_TTL_MS,
+        );
+        if (!essay) return undefined;
+        const stored = { title: essay.title, text: essay.text, language: essay.language };
+        return { request: stored, response: accepted(essay) };
+      },
     });
     for (const [name, value] of Object.entries(answer.headers)) response.header(name, value);
     if (answer.isReplay) response.header('Idempotent-Replayed', 'true');

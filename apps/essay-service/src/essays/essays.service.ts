@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ErrorCode, MessageBus, RequestContext, ServiceError } from 'nestjs-production-readiness';
-import { LessThanOrEqual, type Repository } from 'typeorm';
+import { LessThanOrEqual, MoreThan, type Repository } from 'typeorm';
 import { EssayServiceConfig } from '../essay-service.config.js';
 import { analyzeText, type TextAnalysis } from './analysis/text-analysis.js';
 import type { CreateEssayDto } from './dto/create-essay.dto.js';
@@ -11,7 +11,19 @@ import { ESSAY_SUBMITTED, type EssaySubmittedEvent } from './essay-events.js';
 import { EssayMetrics, type ProcessingOutcome } from './essay.metrics.js';
 import { GrammarChecker } from './grammar/grammar-checker.service.js';
 
-const REDELIVERY_BATCH = 100;
+// Redelivery reads pending essays a page at a time and keeps a few publishes
+// in flight: the broker takes them as fast as it can, with no fixed batch
+// per interval, and memory stays bounded however many are pending.
+const REDELIVERY_PAGE_SIZE = 200;
+const REDELIVERY_PUBLISH_CONCURRENCY = 16;
+
+// PostgreSQL's unique_violation; SQLite says it in the message.
+const isUniqueViolation = (error: unknown) => {
+  const driverError = (error as { driverError?: { code?: string; message?: string } }).driverError;
+  return (
+    driverError?.code === '23505' || /UNIQUE constraint failed/.test(String(driverError?.message))
+  );
+};
 
 @Injectable()
 export class EssaysService {
@@ -27,18 +39,47 @@ export class EssaysService {
 
   /**
    * Stores the essay as pending, then announces it. The row is the promise:
-   * if the announcement is lost, redelivery publishes it again later.
+   * if the announcement is lost, redelivery publishes it again later. With a
+   * (scoped) Idempotency-Key, the row carries it in the same INSERT, under a
+   * unique constraint: a second essay for the key is refused (a
+   * `ServiceError` CONFLICT), whatever the timing of a crash.
    */
-  async submit(input: CreateEssayDto): Promise<Essay> {
-    const essay = this.newEssay(input);
-    // One INSERT is atomic on its own; no transaction to share on SQLite.
-    await this.essays.save(essay, { transaction: false });
+  async submit(input: CreateEssayDto, idempotencyKey: string | null = null): Promise<Essay> {
+    const essay = this.newEssay(input, null, idempotencyKey);
+    try {
+      // One INSERT is atomic on its own; no transaction to share on SQLite.
+      await this.essays.insert(essay);
+    } catch (error) {
+      if (!idempotencyKey || !isUniqueViolation(error)) throw error;
+      throw new ServiceError(
+        ErrorCode.CONFLICT,
+        'An essay was already submitted with this Idempotency-Key.',
+        { cause: error },
+      );
+    }
     await this.announce(essay);
     return essay;
   }
 
+  /**
+   * The essay submitted with this scoped Idempotency-Key within the last
+   * `keptForMs`, if any. An older one gives its key up (the key's record has
+   * expired; the client may use it again), so a new essay can take it.
+   */
+  async findByIdempotencyKey(idempotencyKey: string, keptForMs: number): Promise<Essay | null> {
+    const essay = await this.essays.findOneBy({ idempotencyKey });
+    if (!essay) return null;
+    if (essay.createdAt.getTime() >= Date.now() - keptForMs) return essay;
+    await this.essays.update({ id: essay.id, idempotencyKey }, { idempotencyKey: null });
+    return null;
+  }
+
   /** A pending essay, not stored yet, carrying the current request's correlation id. */
-  newEssay(input: CreateEssayDto, batchId: string | null = null): Essay {
+  newEssay(
+    input: CreateEssayDto,
+    batchId: string | null = null,
+    idempotencyKey: string | null = null,
+  ): Essay {
     return this.essays.create({
       id: randomUUID(),
       title: input.title,
@@ -47,6 +88,7 @@ export class EssaysService {
       status: 'pending',
       correlationId: RequestContext.correlationId ?? null,
       batchId,
+      idempotencyKey,
       processedAt: null,
     });
   }
@@ -101,22 +143,48 @@ export class EssaysService {
     if (isStored) this.metrics.record(timer, outcome, language);
   }
 
-  /** Publishes again the essays pending for at least `olderThanMs`; returns how many. */
-  async redeliverPending(olderThanMs: number): Promise<number> {
-    const pending = await this.essays.find({
-      select: { id: true, correlationId: true },
-      where: { status: 'pending', createdAt: LessThanOrEqual(new Date(Date.now() - olderThanMs)) },
-      order: { createdAt: 'ASC' },
-      take: REDELIVERY_BATCH,
-    });
-    // Each in the context of the request that submitted it, so its
-    // processing logs carry that request's correlation id.
-    for (const essay of pending) {
-      await RequestContext.run({ correlationId: essay.correlationId ?? undefined }, () =>
-        this.announce(essay),
-      );
+  /**
+   * Publishes again every essay pending that was created at or before
+   * `createdBefore`, except those `skip` names; returns how many it published.
+   * Pages through them all in one call (by id: the pages stay stable while
+   * essays leave `pending`), with REDELIVERY_PUBLISH_CONCURRENCY publishes in
+   * flight, so recovery after a crash is bound by the consumers, not by a
+   * fixed number per sweep.
+   */
+  async redeliverPending(
+    createdBefore: Date,
+    skip: (essayId: string) => boolean = () => false,
+  ): Promise<number> {
+    let published = 0;
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await this.essays.find({
+        select: { id: true, correlationId: true },
+        where: {
+          status: 'pending',
+          createdAt: LessThanOrEqual(createdBefore),
+          ...(afterId !== undefined && { id: MoreThan(afterId) }),
+        },
+        order: { id: 'ASC' },
+        take: REDELIVERY_PAGE_SIZE,
+      });
+      const due = page.filter(({ id }) => !skip(id));
+      let next = 0;
+      const publishNext = async (): Promise<void> => {
+        while (next < due.length) {
+          const essay = due[next++];
+          // In the context of the request that submitted it, so its
+          // processing logs carry that request's correlation id.
+          await RequestContext.run({ correlationId: essay.correlationId ?? undefined }, () =>
+            this.announce(essay),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: REDELIVERY_PUBLISH_CONCURRENCY }, publishNext));
+      published += due.length;
+      if (page.length < REDELIVERY_PAGE_SIZE) return published;
+      afterId = page[page.length - 1].id;
     }
-    return pending.length;
   }
 
   /**

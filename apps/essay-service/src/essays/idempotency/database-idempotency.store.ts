@@ -17,7 +17,7 @@ export class DatabaseIdempotencyStore extends IdempotencyStore {
     super();
   }
 
-  async claim(key: string, fingerprint: string, lockTtlMs: number): Promise<IdempotencyClaim> {
+  async claim(key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyClaim> {
     const now = new Date();
     // Expired keys go first, this one included; the expiry index keeps it cheap.
     await this.keys.delete({ expiresAt: LessThan(now) });
@@ -30,29 +30,29 @@ export class DatabaseIdempotencyStore extends IdempotencyStore {
         fingerprint,
         claimId,
         response: null,
-        expiresAt: new Date(now.getTime() + lockTtlMs),
+        expiresAt: new Date(now.getTime() + leaseMs),
       })
       .orIgnore()
       .execute();
     const row = await this.keys.findOneBy({ key });
-    if (!row) return this.claim(key, fingerprint, lockTtlMs);
+    if (!row) return this.claim(key, fingerprint, leaseMs);
     if (row.claimId === claimId) return { state: 'claimed', claimId };
     if (row.fingerprint !== fingerprint) return { state: 'mismatch' };
     return row.response
       ? { state: 'replay', response: JSON.parse(row.response) as StoredResponse }
-      : { state: 'in_progress' };
+      : { state: 'in_progress', claimId: row.claimId };
   }
 
   async complete(
     key: string,
     claimId: string,
-    _fingerprint: string,
+    fingerprint: string,
     response: StoredResponse,
     ttlMs: number,
   ): Promise<void> {
     await this.keys.update(
       { key, claimId },
-      { response: JSON.stringify(response), expiresAt: new Date(Date.now() + ttlMs) },
+      { fingerprint, response: JSON.stringify(response), expiresAt: new Date(Date.now() + ttlMs) },
     );
   }
 

@@ -13,17 +13,22 @@ export type IdempotencyClaim =
   | { state: 'replay'; response: StoredResponse }
   /** The key came with another body. */
   | { state: 'mismatch' }
-  /** A request with the key and body is still running. */
-  | { state: 'in_progress' };
+  /**
+   * A request with the key and body holds it and has not answered: still
+   * running, or crashed within its lease. `claimId` is the holder's.
+   */
+  | { state: 'in_progress'; claimId: string };
 
 /**
  * Where Idempotency-Keys live: Redis when REDIS_URL is set (shared by every
- * replica), the database otherwise. A claim holds for `lockTtlMs` (a crashed
- * request frees its key), an answer for IDEMPOTENCY_KEY_TTL_MS.
+ * replica), the database otherwise. A claim holds for `leaseMs` (then the
+ * next request with the key takes it over: a crashed request frees its key),
+ * an answer for IDEMPOTENCY_KEY_TTL_MS.
  */
 export abstract class IdempotencyStore {
-  abstract claim(key: string, fingerprint: string, lockTtlMs: number): Promise<IdempotencyClaim>;
+  abstract claim(key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyClaim>;
 
+  /** Stores the answer; also by a request that found what a crashed holder did. */
   abstract complete(
     key: string,
     claimId: string,

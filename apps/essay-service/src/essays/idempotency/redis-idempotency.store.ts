@@ -31,19 +31,19 @@ export class RedisIdempotencyStore extends IdempotencyStore {
     super();
   }
 
-  async claim(key: string, fingerprint: string, lockTtlMs: number): Promise<IdempotencyClaim> {
+  async claim(key: string, fingerprint: string, leaseMs: number): Promise<IdempotencyClaim> {
     const claimId = randomUUID();
     const entry: Entry = { fingerprint, claimId };
-    const isNew = await this.redis.set(PREFIX + key, JSON.stringify(entry), 'PX', lockTtlMs, 'NX');
+    const isNew = await this.redis.set(PREFIX + key, JSON.stringify(entry), 'PX', leaseMs, 'NX');
     if (isNew === 'OK') return { state: 'claimed', claimId };
     const stored = await this.redis.get(PREFIX + key);
     // Expired between the two commands: claim it on the next try.
-    if (stored === null) return this.claim(key, fingerprint, lockTtlMs);
+    if (stored === null) return this.claim(key, fingerprint, leaseMs);
     const existing = JSON.parse(stored) as Entry;
     if (existing.fingerprint !== fingerprint) return { state: 'mismatch' };
     return existing.response
       ? { state: 'replay', response: existing.response }
-      : { state: 'in_progress' };
+      : { state: 'in_progress', claimId: existing.claimId };
   }
 
   async complete(

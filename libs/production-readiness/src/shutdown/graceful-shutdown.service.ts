@@ -22,6 +22,7 @@ import { InFlight } from './in-flight.js';
 import { MessageHandlersInFlight } from './message-handlers-in-flight.js';
 import {
   DEFAULT_CLEANUP_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_GRACE_MS,
   DEFAULT_KUBERNETES_DRAIN_DELAY_MS,
   DEFAULT_SHUTDOWN_SIGNALS,
   SHUTDOWN_OPTIONS,
@@ -65,10 +66,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * 1. readiness fails at once (/readyz, /healthz 503; /livez stays 200);
  * 2. the drain delay: keep serving while endpoints and load balancers catch up;
  * 3. stop accepting: close the listener; open connections end with their
- *    next response, which says `Connection: close`; later requests get 503
- *    SHUTTING_DOWN;
+ *    next response, which says `Connection: close`;
  * 4. stop the message consumers and let their in-flight handlers finish;
- * 5. wait for in-flight HTTP requests;
+ * 5. wait for in-flight HTTP requests, and for the keep-alive grace: a
+ *    connection is closed only once idle that long (keepAliveGraceMs); later
+ *    requests get 503 SHUTTING_DOWN;
  * 6. run the registered cleanups (last registered first), then Nest's hooks
  *    (brokers, TypeORM, Redis close after the work that used them); flush logs;
  * 7. exit 0 — or 1 when SHUTDOWN_TIMEOUT_MS (counted after the drain delay)
@@ -95,6 +97,10 @@ export class GracefulShutdown
   private readonly signals: NodeJS.Signals[];
   private readonly cleanupTimeoutMs: number;
   private readonly exitProcess: boolean;
+  private readonly keepAliveGraceMs: number;
+  // From the listener's close: when an idle keep-alive connection may be
+  // closed without racing a client that reuses it (performance.now()).
+  private keepAliveQuietAt = 0;
   private readonly cleanups: Cleanup[] = [];
   private readonly requests = new InFlight<ServerResponse>();
   private readonly hooks = new InFlight<string>();
@@ -139,6 +145,7 @@ export class GracefulShutdown
     this.signals = options.signals ?? DEFAULT_SHUTDOWN_SIGNALS;
     this.cleanupTimeoutMs = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
     this.exitProcess = options.exitProcess ?? true;
+    this.keepAliveGraceMs = options.keepAliveGraceMs ?? DEFAULT_KEEP_ALIVE_GRACE_MS;
     this.timeoutMs = config.SHUTDOWN_TIMEOUT_MS;
     this.drainDelayMs =
       config.SHUTDOWN_DRAIN_DELAY_MS ??
@@ -382,16 +389,17 @@ export class GracefulShutdown
   // response, which says `Connection: close`. Closing idle keep-alive sockets
   // now would reset requests already on the wire that the loaded server has
   // not read yet (nodejs/node#60617): they get an answer instead.
-  private stopAccepting(): void {
-    this.draining = true;
+  private async stopAccepting(): Promise<void> {
     const server = this.server();
-    if (!server) return;
-    for (const response of this.requests.values()) {
-      if (!response.headersSent) response.setHeader('connection', 'close');
-    }
-    // net.Server's close only stops listening; http.Server's (Node 19+) also
-    // drops the idle keep-alive sockets, the race this avoids.
-    if (server.listening) {
+    if (server?.listening) {
+      // Closing a listening socket resets the connections still in its accept
+      // queue, with the requests written on them: close right after a poll,
+      // when Node has just accepted what was queued (a loaded process may not
+      // have run for a while), and before any response says `Connection: close`,
+      // which makes clients connect again.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // net.Server's close only stops listening; http.Server's (Node 19+) also
+      // drops the idle keep-alive sockets, the race this avoids.
       NetServer.prototype.close.call(server);
       // Nest's close() closes the listener again; by then it is closed already.
       const close = server.close.bind(server);
@@ -401,14 +409,52 @@ export class GracefulShutdown
         return server;
       };
     }
+    this.draining = true;
+    this.keepAliveQuietAt = performance.now() + this.keepAliveGraceMs;
+    for (const response of this.requests.values()) {
+      if (!response.headersSent) response.setHeader('connection', 'close');
+      // Its headers went out keeping the connection alive: the client may
+      // reuse it once this response ends, so the grace counts from then.
+      else response.once('close', this.extendKeepAliveGrace);
+    }
   }
 
-  // Waits for the requests in flight (one more at most per open connection),
-  // then refuses what still comes and closes the sockets left idle.
+  private readonly extendKeepAliveGrace = () => {
+    this.keepAliveQuietAt = Math.max(
+      this.keepAliveQuietAt,
+      performance.now() + this.keepAliveGraceMs,
+    );
+  };
+
+  // Waits for the requests in flight (one more at most per open connection)
+  // and for the keep-alive grace, then refuses what still comes and closes
+  // the sockets left idle. Node's closeIdleConnections() destroys a socket
+  // whose next request it has not parsed yet, and a client writes onto an idle
+  // pooled socket without warning: until the grace is over, a request on an
+  // open connection is served (with `Connection: close`), and the close
+  // happens right after a poll, once the bytes that came meanwhile are read.
   private async finishRequests(): Promise<void> {
-    await this.requests.idle();
+    for (;;) {
+      await this.requests.idle();
+      const graceLeftMs = this.keepAliveQuietAt - performance.now();
+      if (graceLeftMs > 0 && (await this.openConnections()) > 0) {
+        // Connections that carry a request close by themselves: look again soon.
+        await sleep(Math.min(graceLeftMs, 50));
+        continue;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.requests.size === 0) break;
+    }
     this.refusing = true;
     this.server()?.closeIdleConnections();
+  }
+
+  private openConnections(): Promise<number> {
+    const server = this.server();
+    if (!server) return Promise.resolve(0);
+    return new Promise((resolve) =>
+      server.getConnections((error, count) => resolve(error ? 0 : count)),
+    );
   }
 
   private server(): Server | undefined {

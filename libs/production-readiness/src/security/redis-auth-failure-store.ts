@@ -93,7 +93,10 @@ export class RedisAuthFailureStore extends AuthFailureStore {
   private withinTimeout<T>(command: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisTooSlow(this.lookupTimeoutMs)), this.lookupTimeoutMs);
+      timer = setTimeout(
+        () => reject(new RedisTooSlow(this.lookupTimeoutMs)),
+        this.lookupTimeoutMs,
+      );
     });
     // The command may still fail after the timeout won: nothing waits for it then.
     command.catch(() => undefined);

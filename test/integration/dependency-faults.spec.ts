@@ -88,11 +88,24 @@ async function startFaultApp(
   };
 }
 
-/** The id of an essay that must be accepted. */
+/**
+ * The id of an essay that must be accepted, once it is processed: its
+ * processing must not meet the faults the tests cause (a failed message
+ * handler is a dependency failure too, counted and logged).
+ */
 async function acceptedEssay(service: FaultApp, headers?: Record<string, string>): Promise<string> {
   const created = await service.call('POST', '/essays', { body: ESSAY, headers });
   expect(created.status).toBe(202);
-  return created.body.id as string;
+  const id = created.body.id as string;
+  await waitFor(
+    async () => {
+      const essay = await service.call('GET', `/essays/${id}`, { headers });
+      return essay.body.status === 'processed' ? true : undefined;
+    },
+    15_000,
+    { description: `essay ${id} to be processed before the faults`, intervalMs: 50 },
+  );
+  return id;
 }
 
 /** Heals the proxy, then closes the app and the proxy: nothing outlives its describe. */

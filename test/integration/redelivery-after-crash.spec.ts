@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { essayOfWords } from '../support/essay-rows.js';
 import { uniqueServiceName } from '../support/essay-service.js';
 import {
@@ -23,9 +23,13 @@ const BATCH_LIMIT = 500;
  * however many, rather than a fixed number per interval.
  */
 describe.each([
-  { broker: 'NATS', env: { NATS_URL } },
-  { broker: 'RabbitMQ', env: { RABBITMQ_URL } },
-])('essays pending at a kill -9, on PostgreSQL and $broker', ({ broker, env }) => {
+  // Core NATS keeps nothing: what the killed instance had taken is gone, and
+  // only the sweep brings it back.
+  { broker: 'NATS', env: { NATS_URL }, isKeptByBroker: false },
+  // RabbitMQ may hand the killed consumer's unfinished messages to the new
+  // one itself; the sweep publishes the rest.
+  { broker: 'RabbitMQ', env: { RABBITMQ_URL }, isKeptByBroker: true },
+])('essays pending at a kill -9, on PostgreSQL and $broker', ({ broker, env, isKeptByBroker }) => {
   let database: TestDatabase;
   const serviceName = uniqueServiceName(`redeliver-${broker.toLowerCase()}`);
   const instances: EssayServiceProcess[] = [];
@@ -49,8 +53,12 @@ describe.each([
     database = await createTestDatabase(`redeliver_${broker}`);
   }, 180_000);
 
+  // A test that failed must not leave a consumer of the queue to the next one.
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((service) => service.kill()));
+  });
+
   afterAll(async () => {
-    await Promise.all(instances.map((service) => service.kill()));
     await database?.drop();
     if (broker === 'RabbitMQ') await deleteQueue(serviceName);
   });
@@ -101,14 +109,20 @@ describe.each([
         .split('\n')
         .filter((line) => line.includes('pending essay(s) again'))
         .map((line) => (JSON.parse(line) as { msg: string }).msg);
-      expect(republished).toEqual([`Published ${count} pending essay(s) again`]);
+      if (isKeptByBroker) {
+        // One sweep at most, of what the broker did not bring back by then.
+        expect(republished.length).toBeLessThanOrEqual(1);
+        const published = Number(/Published (\d+)/.exec(republished[0] ?? '')?.[1] ?? 0);
+        expect(published).toBeLessThanOrEqual(count);
+      } else {
+        expect(republished).toEqual([`Published ${count} pending essay(s) again`]);
+      }
       const processed = await database.query<{ n: string }>(
         "SELECT count(*) AS n FROM essays WHERE id = ANY($1) AND status = 'processed' AND processed_at IS NOT NULL",
         [ids],
       );
       expect(Number(processed[0].n)).toBe(count);
       console.log(JSON.stringify({ broker, pending: count, listeningAfterMs, drainedAfterMs }));
-      await restarted.kill();
     },
     120_000,
   );

@@ -8,8 +8,8 @@ import { MessageBus } from 'nestjs-production-readiness';
 import { EssayServiceConfig } from '../essay-service.config.js';
 import { EssaysService } from './essays.service.js';
 
-// The consumer starts listening while the app bootstraps; the first sweep
-// waits a moment so what it publishes has someone to receive it.
+// Once the consumer listens, the first sweep waits a moment more, so its
+// subscription has reached the broker before what the sweep publishes does.
 const FIRST_SWEEP_DELAY_MS = 1_000;
 // SQLite keeps created_at to the second: an essay accepted in the second of
 // the start could look older than the start. Those from the second before the
@@ -31,7 +31,7 @@ export class EssayRedeliveryService implements OnApplicationBootstrap, OnApplica
   private readonly logger = new Logger(EssayRedeliveryService.name);
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
-  private stopListening?: () => void;
+  private readonly stopListening: Array<() => void> = [];
   /** When this process last published each essay again. */
   private readonly republishedAt = new Map<string, number>();
 
@@ -46,10 +46,19 @@ export class EssayRedeliveryService implements OnApplicationBootstrap, OnApplica
     // What was published while the consumer was away may have reached no
     // one: publish every pending essay again as soon as it is back, rather
     // than at the next interval.
-    this.stopListening = this.bus.onBrokerReconnect(() =>
-      this.sweep(Date.now() - CREATED_AT_RESOLUTION_MS, { isRecentSkipped: false }),
+    this.stopListening.push(
+      this.bus.onBrokerReconnect(() =>
+        this.sweep(Date.now() - CREATED_AT_RESOLUTION_MS, { isRecentSkipped: false }),
+      ),
     );
     const startedAt = Date.now();
+    // Counted from when the consumer listens, not from bootstrap: on a busy
+    // machine it may start seconds later, and core NATS drops what it
+    // publishes before then.
+    this.stopListening.push(this.bus.onConsumersStarted(() => this.scheduleSweeps(startedAt)));
+  }
+
+  private scheduleSweeps(startedAt: number): void {
     this.timer = setTimeout(() => {
       // Pending since before the start.
       this.sweep(startedAt - CREATED_AT_RESOLUTION_MS, { isRecentSkipped: false });
@@ -64,7 +73,7 @@ export class EssayRedeliveryService implements OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopListening?.();
+    for (const stop of this.stopListening) stop();
     clearTimeout(this.timer);
     clearInterval(this.timer);
     await this.sweeping;

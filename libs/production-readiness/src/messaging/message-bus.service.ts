@@ -47,6 +47,8 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
   /** Set when the consumer or the publisher lost the broker; cleared once both are back. */
   private hasLostBroker = false;
   private readonly reconnectListeners = new Set<() => void>();
+  private readonly startListeners = new Set<() => void>();
+  private areConsumersStarted = false;
   readonly isEnabled: boolean;
   private readonly isTraced = isTracingActive();
 
@@ -87,6 +89,18 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
     });
     await app.startAllMicroservices();
     this.logger.log(`Consuming messages over ${this.kind}`);
+    this.areConsumersStarted = true;
+    for (const listener of this.startListeners) listener();
+    this.startListeners.clear();
+  }
+
+  onConsumersStarted(listener: () => void): () => void {
+    if (this.areConsumersStarted) {
+      queueMicrotask(listener);
+      return () => undefined;
+    }
+    this.startListeners.add(listener);
+    return () => this.startListeners.delete(listener);
   }
 
   // The listeners run once the consumer receives again and the publisher

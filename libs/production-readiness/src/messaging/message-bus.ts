@@ -37,4 +37,11 @@ export abstract class MessageBus {
   onBrokerReconnect(_listener: () => void): () => void {
     return () => undefined;
   }
+  /**
+   * Calls `listener` once startConsumers() has the consumer listening (at
+   * once when it has already), so what the app publishes from then on has
+   * someone to receive it; never when messaging is off. Returns a function
+   * that removes the listener.
+   */
+  abstract onConsumersStarted(listener: () => void): () => void;
 }

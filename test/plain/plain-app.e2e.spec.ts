@@ -154,6 +154,40 @@ for (const adapter of ['express', 'fastify'] as const) {
       expect(JSON.parse(response.text)).toMatchObject({ status: 400, correlationId: 'bad-json-1' });
     });
 
+    it('answers a dependency that refuses the handler with 503 problem+json and Retry-After, not 500', async () => {
+      const response = await http(app).get('/upstream').expect(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['retry-after']).toMatch(/^[1-9][0-9]*$/);
+      expect(response.body).toMatchObject({
+        code: 'DEPENDENCY_UNAVAILABLE',
+        instance: '/upstream',
+      });
+      expect(response.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+    });
+
+    it('refuses JSON nested 5,000 levels deep with 400 MALFORMED_REQUEST before validation', async () => {
+      const deep = `{"text":${'['.repeat(5_000)}${']'.repeat(5_000)}}`;
+      const response = await http(app)
+        .post('/notes')
+        .set('Content-Type', 'application/json')
+        .send(deep)
+        .expect(400);
+      expect(response.body).toMatchObject({ code: 'MALFORMED_REQUEST', instance: '/notes' });
+      await http(app).post('/notes').send({ text: 'still served' }).expect(201);
+    });
+
+    it('answers a URL that cannot be decoded with 400 problem+json and its correlation id', async () => {
+      const response = await http(app)
+        .get('/notes/%ZZ')
+        .set('X-Correlation-ID', 'bad-url-1')
+        .expect(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({
+        code: 'MALFORMED_REQUEST',
+        correlationId: 'bad-url-1',
+      });
+    });
+
     it('answers an invalid DTO with 400 VALIDATION_FAILED', async () => {
       const response = await http(app).post('/notes').send({ text: 42 }).expect(400);
       expect(JSON.parse(response.text)).toMatchObject({ code: 'VALIDATION_FAILED' });

@@ -25,6 +25,13 @@ export class AppController {
     return { length: body.text.length };
   }
 
+  /** A call to another service that is down: nothing listens on port 2 here. */
+  @Get('upstream')
+  async upstream(): Promise<unknown> {
+    const response = await fetch('http://127.0.0.1:2/');
+    return response.json();
+  }
+
   @Get('slow')
   async slow(): Promise<{ slept: number }> {
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -77,6 +77,22 @@ describe('AppController (e2e)', () => {
     );
   });
 
+  it('refuses JSON nested 5,000 levels deep with 400 problem+json, and keeps serving', async () => {
+    const deep = '['.repeat(5_000) + ']'.repeat(5_000);
+    const response = await request(app.getHttpServer())
+      .post('/')
+      .set('Content-Type', 'application/json')
+      .send(deep)
+      .expect(400)
+      .expect('Content-Type', /^application\/problem\+json/);
+    expect(response.body).toMatchObject({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+      correlationId: response.headers['x-correlation-id'],
+    });
+    await request(app.getHttpServer()).get('/').expect(200);
+  });
+
   afterEach(async () => {
     await app.close();
   });

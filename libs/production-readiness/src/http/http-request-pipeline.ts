@@ -243,19 +243,30 @@ export class HttpRequestPipeline implements OnModuleInit {
     request.on('end', stopWatching);
   }
 
-  private runSteps(request: IncomingMessage, response: ServerResponse, next: ExpressNext): void {
+  /**
+   * The first verdict of the pre-routing steps, in order; undefined when all
+   * let the request through. A refusal with an unread body is the
+   * connection's last answer.
+   */
+  private verdictOf(request: IncomingMessage, response: ServerResponse): StepVerdict {
     const steps = this.steps;
     for (let index = 0; index < steps.length; index++) {
       const verdict = steps[index](request, response);
       if (verdict === undefined) continue;
-      if (verdict === ANSWERED_NO_CONTENT) {
-        response.statusCode = 204;
-        response.end();
-        return;
-      }
-      closeAfterUnreadBody(request, response);
-      return next(verdict);
+      if (verdict !== ANSWERED_NO_CONTENT) closeAfterUnreadBody(request, response);
+      return verdict;
     }
+    return undefined;
+  }
+
+  private runSteps(request: IncomingMessage, response: ServerResponse, next: ExpressNext): void {
+    const verdict = this.verdictOf(request, response);
+    if (verdict === ANSWERED_NO_CONTENT) {
+      response.statusCode = 204;
+      response.end();
+      return;
+    }
+    if (verdict !== undefined) return next(verdict);
     next();
     if (hasChunkedBody(request) && request.readableFlowing === true) {
       this.watchChunkedBody(request, response);
@@ -273,16 +284,10 @@ export class HttpRequestPipeline implements OnModuleInit {
         this.finishedListener(),
       );
       RequestContext.run({ correlationId }, () => {
-        const steps = this.steps;
-        for (let index = 0; index < steps.length; index++) {
-          const verdict = steps[index](request.raw, reply.raw);
-          if (verdict === undefined) continue;
-          // Answered here, so done() is not called: no route runs.
-          if (verdict === ANSWERED_NO_CONTENT) return void reply.code(204).send();
-          closeAfterUnreadBody(request.raw, reply.raw);
-          return done(verdict);
-        }
-        done();
+        const verdict = this.verdictOf(request.raw, reply.raw);
+        // Answered here, so done() is not called: no route runs.
+        if (verdict === ANSWERED_NO_CONTENT) return void reply.code(204).send();
+        done(verdict);
       });
     });
     fastify.addHook('preValidation', (request, _reply, done) => {
@@ -315,16 +320,12 @@ export class HttpRequestPipeline implements OnModuleInit {
       if (!hasUndecodablePath(request.url)) return fastifyHandler(request, response);
       const correlationId = begin(request, response, () => undefined, this.finishedListener());
       RequestContext.run({ correlationId }, () => {
-        for (const step of this.steps) {
-          const verdict = step(request, response);
-          if (verdict === undefined) continue;
-          if (verdict === ANSWERED_NO_CONTENT) {
-            response.statusCode = 204;
-            return void response.end();
-          }
-          return this.refusals.answer(verdict, request, response);
+        const verdict = this.verdictOf(request, response);
+        if (verdict === ANSWERED_NO_CONTENT) {
+          response.statusCode = 204;
+          return void response.end();
         }
-        this.refusals.answer(this.refusals.undecodableUrl(), request, response);
+        this.refusals.answer(verdict ?? this.refusals.undecodableUrl(), request, response);
       });
     });
   }

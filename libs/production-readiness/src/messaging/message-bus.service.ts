@@ -12,6 +12,7 @@ import {
 } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ErrorCode, ServiceError } from '../errors/service-error.js';
+import { settleWithin } from '../resilience/settle-within.js';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { CORRELATION_ID_HEADER } from '../context/correlation-id.js';
@@ -133,32 +134,25 @@ export class MicroservicesMessageBus extends MessageBus implements OnApplication
   // A broker that is cut off (RabbitMQ until its heartbeat gives up, a
   // connect into a black hole) would hold the caller for many seconds.
   private async withinPublishTimeout(pattern: string, sending: Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ServiceError(
-              ErrorCode.DEPENDENCY_UNAVAILABLE,
-              `The ${this.kind} broker did not take ${pattern} within ${this.publishTimeoutMs} ms.`,
-              { details: { dependency: 'broker', transport: this.kind, pattern } },
-            ),
-          ),
-        this.publishTimeoutMs,
-      );
-    });
-    sending.catch(() => undefined);
+    const details = { dependency: 'broker', transport: this.kind, pattern };
     try {
-      await Promise.race([sending, timeout]);
+      await settleWithin(
+        sending,
+        this.publishTimeoutMs,
+        () =>
+          new ServiceError(
+            ErrorCode.DEPENDENCY_UNAVAILABLE,
+            `The ${this.kind} broker did not take ${pattern} within ${this.publishTimeoutMs} ms.`,
+            { details },
+          ),
+      );
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       throw new ServiceError(
         ErrorCode.DEPENDENCY_UNAVAILABLE,
         `The ${this.kind} broker refused ${pattern}.`,
-        { cause: error, details: { dependency: 'broker', transport: this.kind, pattern } },
+        { cause: error, details },
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 

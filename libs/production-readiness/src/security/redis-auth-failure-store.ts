@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AuthFailureStore, type FailureWindow } from './auth-failure-store.js';
 import { MemoryAuthFailureStore } from './memory-auth-failure-store.js';
+import { settleWithin } from '../resilience/settle-within.js';
 
 const WARN_INTERVAL_MS = 60_000;
 // After Redis failed or was too slow, requests don't wait for it again for this long.
@@ -91,16 +92,11 @@ export class RedisAuthFailureStore extends AuthFailureStore {
   }
 
   private withinTimeout<T>(command: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RedisTooSlow(this.lookupTimeoutMs)),
-        this.lookupTimeoutMs,
-      );
-    });
-    // The command may still fail after the timeout won: nothing waits for it then.
-    command.catch(() => undefined);
-    return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
+    return settleWithin(
+      command,
+      this.lookupTimeoutMs,
+      () => new RedisTooSlow(this.lookupTimeoutMs),
+    );
   }
 
   private redisFailed(error: unknown): void {

@@ -85,6 +85,15 @@ describe('Idempotency-Key when the process is killed mid-request (PostgreSQL, NA
     });
   const essaysTitled = (title: string) =>
     database.query<{ id: string }>('SELECT id FROM essays WHERE title = $1', [title]);
+  /** The essay's row, waited for until its INSERT has committed. */
+  const essayRowOnceCommitted = (title: string) =>
+    waitFor(
+      async () => ((await essaysTitled(title)).length ? essaysTitled(title) : undefined),
+      10_000,
+      {
+        description: 'the essay row',
+      },
+    );
   const claimRow = () =>
     database.query<{ key: string; response: string | null }>(
       'SELECT key, response FROM idempotency_keys',
@@ -127,12 +136,7 @@ describe('Idempotency-Key when the process is killed mid-request (PostgreSQL, NA
     const keyLock = await openTransaction();
     await keyLock.query('SELECT key FROM idempotency_keys WHERE key = $1 FOR UPDATE', [claim.key]);
     await essaysLock.query('ROLLBACK');
-    const [stored] = await waitFor(
-      async () =>
-        (await essaysTitled(essay.title)).length ? essaysTitled(essay.title) : undefined,
-      10_000,
-      { description: 'the essay row' },
-    );
+    const [stored] = await essayRowOnceCommitted(essay.title);
 
     // The essay is committed, its key has no answer, the client has none either.
     expect((await claimRow())[0].response).toBeNull();
@@ -241,12 +245,7 @@ describe('Idempotency-Key when the process is killed mid-request (PostgreSQL, NA
     // Writes to Redis (the key's completion) now wait; reads still answer.
     await redis.command('CLIENT', 'PAUSE', '20000', 'WRITE');
     await essaysLock.query('ROLLBACK');
-    const [stored] = await waitFor(
-      async () =>
-        (await essaysTitled(essay.title)).length ? essaysTitled(essay.title) : undefined,
-      10_000,
-      { description: 'the essay row' },
-    );
+    const [stored] = await essayRowOnceCommitted(essay.title);
     await crashed.kill('SIGKILL');
     await first;
     await redis.command('CLIENT', 'UNPAUSE');

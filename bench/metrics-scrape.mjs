@@ -131,18 +131,28 @@ async function underLoad(seconds) {
     let output = '';
     load.stdout.on('data', (chunk) => (output += chunk));
     let scrapes = 0;
+    let failedScrapes = 0;
+    const inFlight = new Set();
     const scraper = scrape
       ? setInterval(() => {
           scrapes += 1;
-          fetch(`${url}/metrics`).then((r) => r.text());
+          const scraped = fetch(`${url}/metrics`)
+            .then((r) => r.text())
+            .catch(() => (failedScrapes += 1))
+            .finally(() => inFlight.delete(scraped));
+          inFlight.add(scraped);
         }, 250)
       : undefined;
     await new Promise((resolveExit) => load.once('exit', resolveExit));
     clearInterval(scraper);
+    // A scrape still in flight when the server closes would otherwise fail
+    // unhandled and end the run with exit 1.
+    await Promise.all(inFlight);
     delay.disable();
     const result = JSON.parse(output);
     return {
       scrapes,
+      failedScrapes,
       reqPerSec: Math.round(result.requests.average),
       latencyP99Ms: result.latency.p99,
       eventLoopDelayP99Ms: +(delay.percentile(99) / 1e6).toFixed(2),

@@ -50,12 +50,22 @@ export type StepVerdict = undefined | Error | typeof ANSWERED_NO_CONTENT;
  */
 export type PreRoutingStep = (request: IncomingMessage, response: ServerResponse) => StepVerdict;
 
+/**
+ * A check run on every request before the framework sees it (Express's
+ * router, Fastify's): an Error refuses the request, answered problem+json
+ * from the raw response. The cheapest refusal there is, for refusals made
+ * in bulk (shedding load). Synchronous, like the steps.
+ */
+export type FrontCheck = (request: IncomingMessage, response: ServerResponse) => Error | undefined;
+
 /** Where a step runs, lowest first; steps of one stage run in the order they were added. */
 export const PipelineStage = {
   /** Hiding the secret request headers from log serializers, before anything can log the request. */
   redaction: 0,
   /** In-flight tracking and the refusal once a shutdown stops taking requests. */
   shutdown: 10,
+  /** The front checks (shedding), where the server's request listener could not be wrapped. */
+  admission: 15,
   /** Security headers and the CORS decision. */
   security: 20,
   /** Refusing bodies by their headers: their type (415) and declared length (413). */
@@ -112,10 +122,13 @@ export class HttpRequestPipeline implements OnModuleInit {
   private readonly rawBody: boolean;
   private staged: Staged[] = [];
   private steps: PreRoutingStep[] = [];
+  private frontChecks: FrontCheck[] = [];
   private readonly finishListeners: Array<(request: FinishedRequest) => void> = [];
   private readonly routeHooks: Array<(route: FastifyRouteOptions) => void> = [];
   private readonly installListeners: Array<(adapter: AbstractHttpAdapter) => void> = [];
   private adapter?: AbstractHttpAdapter;
+  /** Fastify: its router answers an undecodable URL before any hook, so the front door does. */
+  private refusesUndecodableUrls = false;
   private refusals: EarlyRefusals = DEFAULT_EARLY_REFUSALS;
 
   constructor(
@@ -145,6 +158,15 @@ export class HttpRequestPipeline implements OnModuleInit {
   }
 
   /**
+   * Adds a check run on every request before the framework sees it (see
+   * FrontCheck). Where the server's request listener cannot be wrapped (an
+   * app's own server factory), the checks run as the first pre-routing step.
+   */
+  addFrontCheck(check: FrontCheck): void {
+    this.frontChecks = [...this.frontChecks, check];
+  }
+
+  /**
    * Sets the errors the pipeline refuses with, and how it answers them itself
    * (ErrorsModule's problem+json). @internal
    */
@@ -170,7 +192,9 @@ export class HttpRequestPipeline implements OnModuleInit {
 
   onModuleInit(): void {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    if (server) applyServerLimits(server, this.serverLimits);
+    if (!server) return;
+    this.openFrontDoor(server);
+    applyServerLimits(server, this.serverLimits);
   }
 
   private install(adapter: AbstractHttpAdapter | undefined): void {
@@ -275,7 +299,7 @@ export class HttpRequestPipeline implements OnModuleInit {
 
   private installOnFastify(fastify: FastifyInstanceLike): void {
     const begin = requestBeginner();
-    this.answerUndecodableUrls(fastify.server, begin);
+    this.refusesUndecodableUrls = true;
     fastify.addHook('onRequest', (request, reply, done) => {
       const correlationId = begin(
         request.raw,
@@ -303,21 +327,37 @@ export class HttpRequestPipeline implements OnModuleInit {
   }
 
   /**
-   * Fastify's router answers a path it cannot percent-decode (`/essays/%ZZ`)
-   * itself, before any hook, unless the instance was created with
-   * `frameworkErrors`, which an app's own `new FastifyAdapter()` is not. So
-   * the server's request listener (Fastify's) is wrapped: such a request
-   * gets the entry, the pre-routing steps, and a 400 problem; every other
-   * request goes to Fastify untouched.
+   * Wraps the server's request listener (the framework's) so the front
+   * checks run before the framework sees a request, and answers a refused
+   * one itself: the entry (correlation id, access line, metrics), the
+   * pre-routing steps (which may refuse it first: shutting down, CORS),
+   * then the refusal as problem+json. Every other request goes to the
+   * framework untouched. Also where Fastify gets a URL its router cannot
+   * percent-decode (`/essays/%ZZ`): its router answers those itself, before
+   * any hook, unless the instance was created with `frameworkErrors`, which
+   * an app's own `new FastifyAdapter()` is not.
    */
-  private answerUndecodableUrls(server: Server, begin: ReturnType<typeof requestBeginner>): void {
+  private openFrontDoor(server: Server): void {
     const listeners = server.listeners('request') as RequestListener[];
-    // Not the server Fastify made for itself (a serverFactory of the app's): left alone.
-    if (listeners.length !== 1) return;
-    const [fastifyHandler] = listeners;
-    server.removeListener('request', fastifyHandler);
+    const checks = this.frontChecks;
+    // Not the server the framework made for itself (a serverFactory of the app's): left alone.
+    if (listeners.length !== 1 || (checks.length === 0 && !this.refusesUndecodableUrls)) {
+      if (checks.length > 0) this.addStep(PipelineStage.admission, this.frontStep);
+      return;
+    }
+    const [frameworkHandler] = listeners;
+    const begin = requestBeginner();
+    const refusesUndecodableUrls = this.refusesUndecodableUrls;
+    server.removeListener('request', frameworkHandler);
     server.on('request', (request: ContextualRequest, response: ServerResponse) => {
-      if (!hasUndecodablePath(request.url)) return fastifyHandler(request, response);
+      let refusal: Error | undefined;
+      for (let index = 0; index < checks.length && refusal === undefined; index++) {
+        refusal = checks[index](request, response);
+      }
+      if (refusal === undefined && refusesUndecodableUrls && hasUndecodablePath(request.url)) {
+        refusal = this.refusals.undecodableUrl();
+      }
+      if (refusal === undefined) return frameworkHandler(request, response);
       const correlationId = begin(request, response, () => undefined, this.finishedListener());
       RequestContext.run({ correlationId }, () => {
         const verdict = this.verdictOf(request, response);
@@ -325,10 +365,20 @@ export class HttpRequestPipeline implements OnModuleInit {
           response.statusCode = 204;
           return void response.end();
         }
-        this.refusals.answer(verdict ?? this.refusals.undecodableUrl(), request, response);
+        this.refusals.answer(verdict ?? refusal, request, response);
       });
     });
   }
+
+  // The front checks as a pre-routing step, where the request listener is not ours to wrap.
+  private readonly frontStep: PreRoutingStep = (request, response) => {
+    const checks = this.frontChecks;
+    for (let index = 0; index < checks.length; index++) {
+      const refusal = checks[index](request, response);
+      if (refusal !== undefined) return refusal;
+    }
+    return undefined;
+  };
 
   // Undefined when nobody listens: the request then attaches no listener at all.
   private finishedListener(): ((request: FinishedRequest) => void) | undefined {

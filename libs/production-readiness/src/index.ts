@@ -8,6 +8,7 @@ export * from './http-client/index.js';
 export * from './logging/index.js';
 export * from './messaging/index.js';
 export * from './metrics/index.js';
+export * from './overload/index.js';
 export * from './redis/index.js';
 export * from './readiness-report/index.js';
 export * from './resilience/index.js';

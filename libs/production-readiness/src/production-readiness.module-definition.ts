@@ -15,6 +15,7 @@ import { RedisModule } from './redis/redis.module.js';
 import { ReadinessReportModule } from './readiness-report/readiness-report.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
+import { OverloadModule } from './overload/overload.module.js';
 import { SecurityModule } from './security/security.module.js';
 import { DatabaseQueryTracer } from './tracing/database-query-tracer.service.js';
 import { NestHandlerSpanInterceptor } from './tracing/nest-handler-span.interceptor.js';
@@ -120,6 +121,18 @@ export const {
             ...fromRoot,
             useFactory: ({ shutdown }: ProductionReadinessConcernOptions) => shutdown ?? {},
           }),
+          OverloadModule.forRootAsync({
+            ...fromRoot,
+            // The probes and /metrics are never shed, at whatever paths they are served.
+            useFactory: ({ overload }: ProductionReadinessConcernOptions) => ({
+              ...overload,
+              neverShedPaths: [
+                ...Object.values({ ...DEFAULT_HEALTH_PATHS, ...healthPaths }),
+                metricsPath,
+                ...(overload?.neverShedPaths ?? []),
+              ],
+            }),
+          }),
           ResilienceModule.forRootAsync({
             ...fromRoot,
             useFactory: ({ resilience }: ProductionReadinessConcernOptions) => resilience ?? {},
@@ -142,6 +155,7 @@ export const {
           HealthModule,
           SecurityModule,
           ShutdownModule,
+          OverloadModule,
           ResilienceModule,
           HttpClientModule,
           ReadinessReportModule,

@@ -6,6 +6,7 @@ import type { HttpOptions } from './http/http.options.js';
 import type { LoggingOptions } from './logging/logging.options.js';
 import type { MetricsOptions } from './metrics/metrics.options.js';
 import type { MessagingOptions } from './messaging/messaging.options.js';
+import type { OverloadOptions } from './overload/overload.options.js';
 import type { ResilienceOptions } from './resilience/resilience.options.js';
 import type { SecurityOptions } from './security/security.options.js';
 import type { ShutdownOptions } from './shutdown/shutdown.options.js';
@@ -36,6 +37,11 @@ export interface ProductionReadinessConcernOptions {
   resilience?: ResilienceOptions;
   /** The outbound HTTP client: pool settings and the policy of each origin. @default {} */
   httpClient?: HttpClientOptions;
+  /**
+   * Overload protection: the adaptive concurrency limit past which requests
+   * are shed (OVERLOAD_PROTECTION_ENABLED turns it off). @default {}
+   */
+  overload?: OverloadOptions;
 }
 
 /** Options fixed when the module is declared, because they decide its providers. */

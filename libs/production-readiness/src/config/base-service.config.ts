@@ -195,6 +195,15 @@ export class BaseServiceConfig {
   @IsBoolean({ message: BOOLEAN_MESSAGE })
   TRACING_ENABLED = true;
 
+  /**
+   * Shed load past capacity: 503 OVERLOADED before any work for a request
+   * over the adaptive concurrency limit (the `overload` options tune it).
+   * @default true
+   */
+  @ToBoolean()
+  @IsBoolean({ message: BOOLEAN_MESSAGE })
+  OVERLOAD_PROTECTION_ENABLED = true;
+
   /** Browser origins allowed to call the API: a comma list or a JSON array. @default [] */
   @ToList()
   @IsOriginList()

@@ -195,6 +195,9 @@ export class ProblemResponder {
   // code and details) and handle_unexpected_error (error, with type and stack).
   private log(classified: ClassifiedError, error: unknown, where: Record<string, unknown>): void {
     this.errorsByCode?.inc({ code: classified.code });
+    // Shedding logs once per interval with a count (OverloadProtection): a
+    // line per refused request would add to the load it sheds.
+    if (classified.code === ErrorCode.OVERLOADED) return;
     if (classified.isExpected) {
       this.logger.warn({
         message: 'Request failed',

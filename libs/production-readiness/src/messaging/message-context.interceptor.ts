@@ -11,6 +11,7 @@ import { Observable } from 'rxjs';
 import { CORRELATION_ID_HEADER, isSafeCorrelationId } from '../context/correlation-id.js';
 import { RequestContext } from '../context/request-context.js';
 import { MessageMetrics } from '../metrics/message-metrics.js';
+import { OverloadProtection } from '../overload/overload-protection.service.js';
 import { MessageHandlersInFlight } from '../shutdown/message-handlers-in-flight.js';
 import { failSpan, startConsumeSpan } from '../tracing/message-tracing.js';
 import { isTracingActive } from '../tracing/tracing-state.js';
@@ -57,12 +58,19 @@ const HEADER_GETTER: TextMapGetter<unknown> = {
  * tracing on, the handler runs in a consumer span `process <pattern>`, the
  * child of the publisher's span, and a message without a correlation id takes
  * the trace id as its id.
+ *
+ * While the service is overloaded (OverloadProtection), a handler waits
+ * before it starts: on RabbitMQ the message is acknowledged only once its
+ * handler has ended (message-transport.ts), so with the consumer's prefetch
+ * full the broker keeps the rest; Kafka's partition waits uncommitted; NATS
+ * core and the in-process bus hold the waiting messages in the process.
  */
 @Injectable()
 export class MessageContextInterceptor implements NestInterceptor {
   constructor(
     @Optional() private readonly metrics?: MessageMetrics,
     @Optional() private readonly inFlight?: MessageHandlersInFlight,
+    @Optional() private readonly overload?: OverloadProtection,
   ) {}
 
   private readonly isTraced = isTracingActive();
@@ -73,18 +81,20 @@ export class MessageContextInterceptor implements NestInterceptor {
     const received = messageHeader(rpcContext, CORRELATION_ID_HEADER);
     const correlationId = isSafeCorrelationId(received) ? received : undefined;
     const { metrics } = this;
-    const record = metrics
-      ? (() => {
+    // Timed from the handler's start: a wait while overloaded is not handling.
+    const startRecording = metrics
+      ? () => {
           const transport = transportOf(rpcContext as object | null);
           const pattern = patternOf(context.getHandler());
           const startedAt = performance.now();
           return (outcome: 'success' | 'error') =>
             metrics.record(transport, pattern, outcome, performance.now() - startedAt);
-        })()
+        }
       : undefined;
     // Subscribing inside run() is what puts the handler (invoked on
     // subscription) and everything it awaits into the context.
     const { inFlight, isTraced } = this;
+    const waiting = this.overload?.whenAcceptingMessages();
     return new Observable((subscriber) => {
       // Counted until it ends, so the shutdown waits for it before closing pools.
       const done = inFlight?.begin(patternOf(context.getHandler()));
@@ -102,26 +112,41 @@ export class MessageContextInterceptor implements NestInterceptor {
         if (span && !isSpanEnded) span.end();
         isSpanEnded = true;
       };
-      const run = () =>
-        RequestContext.run({ correlationId: correlationId ?? span?.spanContext().traceId }, () =>
-          next.handle().subscribe({
-            next: (value) => subscriber.next(value),
-            error: (error: unknown) => {
-              record?.('error');
-              if (span) failSpan(span, error);
-              endSpan();
-              subscriber.error(error);
-            },
-            complete: () => {
-              record?.('success');
-              endSpan();
-              subscriber.complete();
-            },
-          }),
+      let record: ((outcome: 'success' | 'error') => void) | undefined;
+      const run = () => {
+        record = startRecording?.();
+        return RequestContext.run(
+          { correlationId: correlationId ?? span?.spanContext().traceId },
+          () =>
+            next.handle().subscribe({
+              next: (value) => subscriber.next(value),
+              error: (error: unknown) => {
+                record?.('error');
+                if (span) failSpan(span, error);
+                endSpan();
+                subscriber.error(error);
+              },
+              complete: () => {
+                record?.('success');
+                endSpan();
+                subscriber.complete();
+              },
+            }),
         );
-      const subscription = traced ? otelContext.with(traced.context, run) : run();
+      };
+      const start = () => (traced ? otelContext.with(traced.context, run) : run());
+      let subscription: { unsubscribe(): void } | undefined;
+      let isUnsubscribed = false;
+      if (waiting) {
+        void waiting.then(() => {
+          if (!isUnsubscribed) subscription = start();
+        });
+      } else {
+        subscription = start();
+      }
       return () => {
-        subscription.unsubscribe();
+        isUnsubscribed = true;
+        subscription?.unsubscribe();
         endSpan();
         done?.();
       };

@@ -1,4 +1,4 @@
-import { Transport } from '@nestjs/microservices';
+import { ServerRMQ, Transport } from '@nestjs/microservices';
 import { describe, expect, it } from 'vitest';
 import { InProcessClient, InProcessServer } from './in-process.transport.js';
 import { resolveMessageTransport } from './message-transport.js';
@@ -65,13 +65,16 @@ describe('resolveMessageTransport', () => {
     });
   });
 
-  it('uses a durable RabbitMQ queue named after the service', () => {
+  it('consumes RabbitMQ with a server of its own that acknowledges each message after its handler', () => {
     const transport = resolveMessageTransport(
       { RABBITMQ_URL: 'amqp://guest:guest@r:5672' },
       'essays',
     );
     expect(transport.kind).toBe('rabbitmq');
-    expect(transport.consumer).toEqual({
+    // What it acknowledges and when is proven against a real broker
+    // (test/integration/overload-messages.spec.ts).
+    expect((transport.consumer as { strategy?: unknown }).strategy).toBeInstanceOf(ServerRMQ);
+    expect(transport.publisher).toEqual({
       transport: Transport.RMQ,
       options: {
         urls: ['amqp://guest:guest@r:5672'],

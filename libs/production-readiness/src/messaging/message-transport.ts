@@ -1,4 +1,6 @@
 import {
+  RmqContext,
+  ServerRMQ,
   Transport,
   type ClientOptions,
   type CustomClientOptions,
@@ -7,6 +9,9 @@ import {
 import type { BaseServiceConfig } from '../config/base-service.config.js';
 import { InProcessBus, InProcessClient, InProcessServer } from './in-process.transport.js';
 import type { MessageTransportKind } from './message-bus.js';
+
+/** Messages a RabbitMQ consumer holds unacknowledged at once. */
+export const RABBITMQ_PREFETCH = 16;
 
 /** Which broker to use and how to reach it, for both consuming and publishing. */
 export interface MessageTransport {
@@ -58,7 +63,7 @@ export function resolveMessageTransport(
     const options = { urls: [config.RABBITMQ_URL], queue, queueOptions: { durable: true } };
     return {
       kind: 'rabbitmq',
-      consumer: { transport: Transport.RMQ, options },
+      consumer: rabbitMqConsumer(options),
       publisher: { transport: Transport.RMQ, options },
     };
   }
@@ -69,3 +74,31 @@ export function resolveMessageTransport(
     publisher: { customClass: InProcessClient, options: { bus } },
   };
 }
+
+/**
+ * The RabbitMQ consumer acknowledges each message once its handler has
+ * ended (success, error, or refused by a guard: Nest's processing-end hook
+ * runs after each), not on delivery as Nest's default does: with at most
+ * RABBITMQ_PREFETCH unacknowledged, the broker keeps the rest while the
+ * handlers wait (overload) and hands a crashed consumer's unfinished ones
+ * to the next. A Nest without the hook (before 11.1) keeps its default.
+ */
+function rabbitMqConsumer(options: RmqOptionsOfOurs): MicroserviceOptions {
+  const probe = ServerRMQ.prototype as Partial<Pick<ServerRMQ, 'setOnProcessingEndHook'>>;
+  if (typeof probe.setOnProcessingEndHook !== 'function') {
+    return { transport: Transport.RMQ, options };
+  }
+  const server = new ServerRMQ({ ...options, noAck: false, prefetchCount: RABBITMQ_PREFETCH });
+  server.setOnProcessingEndHook((_transport, context) => {
+    if (!(context instanceof RmqContext)) return;
+    try {
+      const channel = context.getChannelRef() as { ack(message: unknown): void };
+      channel.ack(context.getMessage());
+    } catch {
+      // The channel closed meanwhile: the broker hands the message out again.
+    }
+  });
+  return { strategy: server };
+}
+
+type RmqOptionsOfOurs = { urls: string[]; queue: string; queueOptions: { durable: boolean } };

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Module,
+  UseGuards,
+  type CanActivate,
+  type INestApplication,
+} from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { connect } from 'amqplib';
@@ -25,6 +32,7 @@ import { waitFor } from '../support/wait-for.js';
 const RUN = randomBytes(4).toString('hex');
 const HANDLED_EVENT = `overload.test.${RUN}`;
 const FAILING_EVENT = `overload.failing.${RUN}`;
+const REFUSED_EVENT = `overload.refused.${RUN}`;
 
 /** The RabbitMQ consumer's prefetch (message-transport.ts): what the broker hands out unacknowledged. */
 const PREFETCH = 16;
@@ -66,6 +74,13 @@ class Handled {
 const gate = new Gate();
 const handled = new Handled();
 
+/** Refuses every message of the pattern it guards, as an app's auth guard would. */
+class RefuseEverything implements CanActivate {
+  canActivate(): boolean {
+    return false;
+  }
+}
+
 @Controller()
 class OverloadMessagesController {
   @Get('slow')
@@ -82,6 +97,12 @@ class OverloadMessagesController {
   @EventPattern<OverloadTestEvents>(HANDLED_EVENT)
   onEvent(@Payload() event: OverloadTestEvent): void {
     handled.ids.push(event.id);
+  }
+
+  @UseGuards(RefuseEverything)
+  @EventPattern<OverloadTestEvents>(REFUSED_EVENT)
+  onRefusedEvent(@Payload() event: OverloadTestEvent): void {
+    handled.ids.push(`refused handler ran for ${event.id}`);
   }
 
   @EventPattern<OverloadTestEvents>(FAILING_EVENT)
@@ -333,6 +354,21 @@ describe.each(TRANSPORTS)('message consumers under overload, over $name', (trans
       expect(await readyInQueue(queue)).toBe(0);
       expect(handled.failed).toEqual(['fails-1']);
       expect(handled.ids).toEqual(['after-failure']);
+    });
+
+    it('acknowledges the messages a guard refuses, so they do not fill the prefetch and stall the consumer', async () => {
+      running = await startApp(transport);
+      const { app, queue } = running;
+      const bus = app.get(MessageBus);
+      const refused = Array.from({ length: PREFETCH + 4 }, (_, index) => `refused-${index}`);
+      for (const id of refused) await bus.publish(REFUSED_EVENT, { id });
+      await bus.publish(HANDLED_EVENT, { id: 'after-refusals' });
+      await waitFor(() => (handled.count('after-refusals') === 1 ? true : undefined), 10_000, {
+        description: 'the message behind the refused ones handled',
+      });
+      expect(handled.ids).toEqual(['after-refusals']);
+      await running.close();
+      expect(await readyInQueue(queue)).toBe(0);
     });
   }
 });

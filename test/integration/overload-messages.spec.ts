@@ -26,6 +26,7 @@ import { withEnv } from '../support/essay-service.js';
 import { LogCapture } from '../support/log-capture.js';
 import { NATS_URL } from '../support/nats.js';
 import { deleteQueue, RABBITMQ_URL } from '../support/rabbitmq.js';
+import { RequestGate } from '../support/request-gate.js';
 import { waitFor } from '../support/wait-for.js';
 
 // Patterns of this run only: NATS subjects are shared by every subscriber on the server.
@@ -38,21 +39,6 @@ const REFUSED_EVENT = `overload.refused.${RUN}`;
 const PREFETCH = 16;
 const MESSAGES = 50;
 const SAMPLE_INTERVAL_MS = 200;
-
-/** Requests to /slow wait here until the test opens the gate. */
-class Gate {
-  private waiting: Array<() => void> = [];
-  entered = 0;
-
-  pass(): Promise<void> {
-    this.entered += 1;
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  open(): void {
-    for (const resolve of this.waiting.splice(0)) resolve();
-  }
-}
 
 interface OverloadTestEvent {
   id: string;
@@ -71,7 +57,7 @@ class Handled {
   }
 }
 
-const gate = new Gate();
+const gate = new RequestGate();
 const handled = new Handled();
 
 /** Refuses every message of the pattern it guards, as an app's auth guard would. */

@@ -14,26 +14,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LogCapture } from '../support/log-capture.js';
 import { withEnv } from '../support/essay-service.js';
 import { rawConnection } from '../support/raw-http.js';
+import { RequestGate } from '../support/request-gate.js';
 import { waitFor } from '../support/wait-for.js';
 import { PLAIN_ENV } from './plain-env.js';
 
-/** Requests to /slow wait here until the test opens the gate. */
-class Gate {
-  private waiting: Array<() => void> = [];
-  entered = 0;
-  handled = 0;
-
-  pass(): Promise<void> {
-    this.entered += 1;
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  open(): void {
-    for (const resolve of this.waiting.splice(0)) resolve();
-  }
-}
-
-const gate = new Gate();
+const gate = new RequestGate();
+/** How many times the /work handlers ran. */
+let handled = 0;
 
 @Controller()
 class LoadController {
@@ -45,13 +32,13 @@ class LoadController {
 
   @Post('work')
   work(@Body() body: { n?: number }): { n?: number } {
-    gate.handled += 1;
+    handled += 1;
     return { n: body.n };
   }
 
   @Get('work')
   cheap(): { ok: true } {
-    gate.handled += 1;
+    handled += 1;
     return { ok: true };
   }
 
@@ -120,8 +107,8 @@ for (const adapter of ['express', 'fastify'] as const) {
       gate.open();
       await app?.close();
       app = undefined;
-      gate.entered = 0;
-      gate.handled = 0;
+      gate.reset();
+      handled = 0;
     });
 
     it('sheds a request over the limit with 503 OVERLOADED problem+json, Retry-After and its correlation id, before its handler or body', async () => {
@@ -143,7 +130,7 @@ for (const adapter of ['express', 'fastify'] as const) {
         code: 'OVERLOADED',
         correlationId: 'shed-1',
       });
-      expect(gate.handled).toBe(0);
+      expect(handled).toBe(0);
 
       gate.open();
       for (const response of await Promise.all(held)) expect(response.status).toBe(200);
@@ -154,7 +141,7 @@ for (const adapter of ['express', 'fastify'] as const) {
       });
       expect(served.status).toBe(201);
       expect(await served.json()).toEqual({ n: 2 });
-      expect(gate.handled).toBe(1);
+      expect(handled).toBe(1);
     });
 
     it('never sheds the probes, /metrics, an @NeverShed() route or a neverShedPaths path', async () => {

@@ -49,6 +49,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cliArgs } from './cli-args.mjs';
+import { cpuModelName, hasTaskset } from './machine.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, 'http-overhead-server.mjs');
@@ -116,14 +117,6 @@ const out = resolve(
 );
 
 // --- Machine and pinning.
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 // The Node.js that runs the servers (--node=PATH), e.g. 24 beside this 20.
 const serverNode = args.has('node') ? resolve(String(args.get('node'))) : process.execPath;
 const serverNodeVersion = execFileSync(serverNode, ['--version'], { encoding: 'utf8' }).trim();
@@ -133,12 +126,7 @@ if (pinned) {
   // Every thread of this process (autocannon included) on core 1; the servers go to core 0.
   execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
 }
-const cpuModel =
-  readFileSync('/proc/cpuinfo', 'utf8')
-    .split('\n')
-    .find((line) => line.startsWith('model name'))
-    ?.split(':')[1]
-    ?.trim() ?? 'unknown';
+const cpuModel = cpuModelName();
 // Which library was measured: the working tree is built by `npm run bench:context`.
 function libraryVersion() {
   const git = (...gitArgs) =>

@@ -58,6 +58,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { cliArgs } from './cli-args.mjs';
+import { cpuModelName, hasTaskset } from './machine.mjs';
 import { openLoop, quantile, sorted } from './overload-loader.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -110,26 +111,13 @@ const out = resolve(
 );
 
 // --- Machine and pinning (as in http-overhead.mjs).
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const cores = availableParallelism();
 const pinned = cores >= 2 && hasTaskset() && !args.has('no-pin');
 if (pinned) {
   // Every thread of this process (and the prober's, started later) on core 1.
   execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
 }
-const cpuModel =
-  readFileSync('/proc/cpuinfo', 'utf8')
-    .split('\n')
-    .find((line) => line.startsWith('model name'))
-    ?.split(':')[1]
-    ?.trim() ?? 'unknown';
+const cpuModel = cpuModelName();
 const machine = {
   cores,
   cpuModel,

@@ -42,13 +42,13 @@ describe('batches on PostgreSQL', () => {
   };
 
   /** A DataSource of the test's own on the migrated database, for what the API can't do. */
-  const connect = () =>
+  const connect = async () =>
     new DataSource(
-      databaseOptionsFor({
+      (await databaseOptionsFor({
         DATABASE_URL: database.url,
         DATABASE_POOL_SIZE: 1,
         DATABASE_MAX_OVERFLOW: 0,
-      }) as DataSourceOptions,
+      })) as DataSourceOptions,
     ).initialize();
 
   beforeAll(async () => {

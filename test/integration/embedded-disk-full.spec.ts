@@ -49,7 +49,11 @@ describe('the embedded database on a full disk', () => {
     await waitForProcessed(service.http, await submitEssay(service.http, ESSAY));
     fillDisk(filler);
     try {
-      const refused = await service.http.post('/essays').send(ESSAY);
+      // The journal's last page may still have room for a few essays: those are stored.
+      let refused = await service.http.post('/essays').send(ESSAY);
+      for (let sent = 1; refused.status === 202 && sent < 200; sent++) {
+        refused = await service.http.post('/essays').send(ESSAY);
+      }
       expect(refused.status).toBe(503);
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(refused.headers['retry-after']).toMatch(/^[1-9][0-9]*$/);

@@ -116,9 +116,10 @@ describe('essay service on a SQLite file', () => {
     expect(integrity).toBe('ok');
     expect(tables).toEqual(expect.arrayContaining(['essays', 'migrations']));
     expect(rowsOf(rows, essays)).toEqual(processedRows(essays));
-    // Saves go through a temporary file renamed over the database; none is left.
+    // The file and its journal; no temporary file of a save is left.
     expect((await readdir(directory)).filter((name) => name.startsWith('reopen.'))).toEqual([
       'reopen.sqlite',
+      'reopen.sqlite-journal.0',
     ]);
   });
 
@@ -137,7 +138,7 @@ describe('essay service on a SQLite file', () => {
       const exit = await crashed.kill('SIGKILL');
       expect(exit.signal).toBe('SIGKILL');
 
-      // Accepted means on disk: each 202 came after its row was saved.
+      // Accepted means on disk: each 202 came after its row reached the journal.
       const afterCrash = await readSqliteFile(file);
       expect(afterCrash.integrity).toBe('ok');
       expect(rowsOf(afterCrash.essays, essays).map(({ status }) => status)).toEqual(

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import initSqlJs from 'sql.js';
+import { readEmbeddedDatabase } from '../../apps/essay-service/src/database/sqlite-journal.js';
 
 /** An `essays` row as read from the SQLite file. */
 export interface SqliteEssayRow {
@@ -17,10 +16,12 @@ export interface SqliteFileContents {
   essays: SqliteEssayRow[];
 }
 
-/** Opens a copy of the file with sql.js (the engine the app uses) and reads it. */
+/**
+ * Opens the file with its journal, as the next start of the app would (with
+ * sql.js, the engine the app uses, changing nothing on disk), and reads it.
+ */
 export async function readSqliteFile(path: string): Promise<SqliteFileContents> {
-  const SQL = await initSqlJs();
-  const database = new SQL.Database(await readFile(path));
+  const database = await readEmbeddedDatabase(path);
   try {
     const select = <Row>(sql: string): Row[] => {
       const statement = database.prepare(sql);

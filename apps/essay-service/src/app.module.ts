@@ -1,12 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   ProductionReadinessModule,
   type ProductionReadinessOptions,
   type ResiliencePolicyOptions,
 } from 'nestjs-production-readiness';
 import { BatchesModule } from './batches/batches.module.js';
-import { databaseOptionsFor } from './database/database.options.js';
+import { DatabaseModule } from './database/database.module.js';
 import { EssayServiceConfig } from './essay-service.config.js';
 import { EssaysModule } from './essays/essays.module.js';
 import { LANGUAGE_TOOL_POLICY } from './essays/grammar/grammar-checker.service.js';
@@ -46,10 +45,7 @@ export class EssayServiceModule {
           resilience: { policies: { [LANGUAGE_TOOL_POLICY]: LANGUAGE_TOOL_RESILIENCE } },
           ...options,
         }),
-        TypeOrmModule.forRootAsync({
-          inject: [EssayServiceConfig],
-          useFactory: (config: EssayServiceConfig) => databaseOptionsFor(config),
-        }),
+        DatabaseModule,
         EssaysModule,
         BatchesModule,
       ],

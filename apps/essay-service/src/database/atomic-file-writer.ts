@@ -7,6 +7,11 @@ import { ErrorCode, ServiceError } from 'nestjs-production-readiness';
 // the database is unavailable, not buggy, until someone frees or fixes it.
 const DISK_UNAVAILABLE = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
+export const isDiskUnavailable = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && DISK_UNAVAILABLE.has(code);
+};
+
 /**
  * Returns a writer that replaces `path` atomically: write a temporary file,
  * fsync it, rename it over the old one. A crash mid-write leaves the previous
@@ -29,11 +34,18 @@ export function atomicFileWriter(path: string): (content: Uint8Array) => Promise
           await file.close();
         }
         await rename(temporary, path);
+        // The rename itself is on disk only once the directory is.
+        const directory = await open(dirname(path), 'r');
+        try {
+          await directory.sync();
+        } finally {
+          await directory.close();
+        }
       } catch (error) {
         // Each failed save would otherwise leave a database-sized orphan behind.
         await rm(temporary, { force: true });
-        const code = (error as { code?: unknown }).code;
-        if (typeof code === 'string' && DISK_UNAVAILABLE.has(code)) {
+        if (isDiskUnavailable(error)) {
+          const { code } = error as { code: string };
           throw new ServiceError(
             ErrorCode.DEPENDENCY_UNAVAILABLE,
             'The embedded database could not be written to disk.',

@@ -32,33 +32,31 @@ describe('sqliteFileOf', () => {
 });
 
 describe('databaseOptionsFor', () => {
-  it('keeps an in-memory SQLite database off the disk', () => {
-    const options = databaseOptionsFor({ ...pools, DATABASE_URL: 'sqlite::memory:' });
+  it('keeps an in-memory SQLite database off the disk', async () => {
+    const options = await databaseOptionsFor({ ...pools, DATABASE_URL: 'sqlite::memory:' });
 
     expect(options).toMatchObject({ type: 'sqljs', migrationsRun: true, synchronize: false });
     expect(options).not.toHaveProperty('location');
     expect(options).not.toHaveProperty('autoSave');
   });
 
-  it('saves a file SQLite database through the atomic writer', () => {
+  it('opens a SQLite file with its journal, never saving the whole file per write', async () => {
     const file = join(dir, 'data', 'essays.sqlite');
-    const options = databaseOptionsFor({ ...pools, DATABASE_URL: `sqlite:${file}` });
+    const options = await databaseOptionsFor({ ...pools, DATABASE_URL: `sqlite:${file}` });
 
-    expect(options).toMatchObject({
-      type: 'sqljs',
-      location: file,
-      autoSave: true,
-      synchronize: false,
-    });
-    expect(options).toHaveProperty('autoSaveCallback', expect.any(Function));
+    expect(options).toMatchObject({ type: 'sqljs', synchronize: false });
+    expect(options).not.toHaveProperty('autoSave');
+    expect(options).toHaveProperty('database', expect.any(Uint8Array));
+    expect(options).toHaveProperty('subscribers', [expect.any(Function)]);
+    expect(readdirSync(join(dir, 'data'))).toEqual(['essays.sqlite']);
   });
 
   it.each(['postgres://app:pw@db:5432/essays', 'postgresql://app:pw@db:5432/essays'])(
     'connects %j to PostgreSQL with a pool of POOL_SIZE + MAX_OVERFLOW',
-    (url) => {
-      expect(
+    async (url) => {
+      await expect(
         databaseOptionsFor({ DATABASE_URL: url, DATABASE_POOL_SIZE: 4, DATABASE_MAX_OVERFLOW: 6 }),
-      ).toMatchObject({
+      ).resolves.toMatchObject({
         type: 'postgres',
         url,
         poolSize: 10,
@@ -69,17 +67,16 @@ describe('databaseOptionsFor', () => {
     },
   );
 
-  it('uses the default pool of 10 + 20 connections', () => {
-    expect(databaseOptionsFor({ ...pools, DATABASE_URL: 'postgres://db/essays' })).toMatchObject({
-      poolSize: 30,
-    });
+  it('uses the default pool of 10 + 20 connections', async () => {
+    await expect(
+      databaseOptionsFor({ ...pools, DATABASE_URL: 'postgres://db/essays' }),
+    ).resolves.toMatchObject({ poolSize: 30 });
   });
 
-  it('never waits forever for a free connection', () => {
-    expect(databaseOptionsFor({ ...pools, DATABASE_URL: 'postgres://db/essays' })).toHaveProperty(
-      ['extra', 'connectionTimeoutMillis'],
-      expect.any(Number),
-    );
+  it('never waits forever for a free connection', async () => {
+    await expect(
+      databaseOptionsFor({ ...pools, DATABASE_URL: 'postgres://db/essays' }),
+    ).resolves.toHaveProperty(['extra', 'connectionTimeoutMillis'], expect.any(Number));
   });
 });
 

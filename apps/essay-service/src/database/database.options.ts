@@ -2,12 +2,12 @@ import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { Batch } from '../batches/batch.entity.js';
 import { Essay } from '../essays/essay.entity.js';
 import { IdempotencyKey } from '../essays/idempotency/idempotency-key.entity.js';
-import { atomicFileWriter } from './atomic-file-writer.js';
 import { CreateEssays1732636800000 } from './migrations/1732636800000-create-essays.js';
 import { AddEssayCorrelationId1764201600000 } from './migrations/1764201600000-add-essay-correlation-id.js';
 import { CreateBatches1795737600000 } from './migrations/1795737600000-create-batches.js';
 import { AddGrammarCheckAndIdempotencyKeys1796083200000 } from './migrations/1796083200000-add-grammar-check-and-idempotency-keys.js';
 import { AddEssayIdempotencyKey1796860800000 } from './migrations/1796860800000-add-essay-idempotency-key.js';
+import { SqliteJournal } from './sqlite-journal.js';
 
 const IN_MEMORY = ':memory:';
 
@@ -31,8 +31,9 @@ interface DatabaseSettings {
  * TypeORM options for the configured database: the embedded SQLite (sql.js,
  * a WebAssembly build that runs on every Node version without compiling) or
  * PostgreSQL. The schema comes from migrations, never from `synchronize`.
+ * A SQLite file is read here, with its journal (see `SqliteJournal`).
  */
-export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptions {
+export async function databaseOptionsFor(config: DatabaseSettings): Promise<TypeOrmModuleOptions> {
   const common = {
     entities: [Essay, Batch, IdempotencyKey],
     migrations: [
@@ -49,13 +50,9 @@ export function databaseOptionsFor(config: DatabaseSettings): TypeOrmModuleOptio
   if (/^sqlite:/i.test(config.DATABASE_URL)) {
     const file = sqliteFileOf(config.DATABASE_URL);
     if (file === IN_MEMORY) return { ...common, type: 'sqljs' };
-    return {
-      ...common,
-      type: 'sqljs',
-      location: file,
-      autoSave: true,
-      autoSaveCallback: atomicFileWriter(file),
-    };
+    const { database, journal } = await SqliteJournal.open(file);
+    // No autoSave: it would write the whole file after every statement.
+    return { ...common, type: 'sqljs', database, subscribers: [journal.subscriber()] };
   }
 
   const statementTimeoutMs = config.DATABASE_STATEMENT_TIMEOUT_MS ?? 5_000;

@@ -9,7 +9,7 @@ import { insertAtomically } from './insert-atomically.js';
 let dataSource: DataSource;
 
 beforeEach(async () => {
-  const options = databaseOptionsFor({
+  const options = await databaseOptionsFor({
     DATABASE_URL: 'sqlite::memory:',
     DATABASE_POOL_SIZE: 1,
     DATABASE_MAX_OVERFLOW: 0,

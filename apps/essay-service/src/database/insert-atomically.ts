@@ -1,5 +1,6 @@
 import type { Database as SqlJsDatabase, SqlValue } from 'sql.js';
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { SqliteJournal, type JournaledStatement } from './sqlite-journal.js';
 
 /** Rows of one entity to insert. */
 export interface RowsToInsert {
@@ -7,10 +8,10 @@ export interface RowsToInsert {
   rows: ObjectLiteral[];
 }
 
-/** The little of TypeORM's sql.js driver used here: its one connection and its file save. */
+/** The little of TypeORM's sql.js driver used here: its one connection and its export. */
 interface SqlJsDriver {
   databaseConnection: SqlJsDatabase;
-  autoSave(): Promise<void>;
+  export(): Uint8Array;
 }
 
 /**
@@ -21,7 +22,8 @@ interface SqlJsDriver {
  * would take in the statements other requests run while it awaits (and roll
  * back their accepted essays with it), or fail with "transaction already
  * started" beside another. The statements are built by TypeORM and run
- * synchronously instead, so nothing else runs between BEGIN and COMMIT.
+ * synchronously instead, so nothing else runs between BEGIN and COMMIT, and
+ * go to the database file's journal as one record: on disk all or none.
  */
 export async function insertAtomically(
   dataSource: DataSource,
@@ -38,6 +40,13 @@ export async function insertAtomically(
   );
   const driver = dataSource.driver as unknown as SqlJsDriver;
   const database = driver.databaseConnection;
+  const journal = SqliteJournal.of(dataSource);
+  const transaction: JournaledStatement[] = [
+    ['BEGIN', []],
+    ...statements.map(([sql, parameters]): JournaledStatement => [sql, parameters as SqlValue[]]),
+    ['COMMIT', []],
+  ];
+  for (const [sql] of transaction) await journal?.beforeWrite(sql);
   // Outside the try: a BEGIN refused (someone else's transaction is open) must
   // not roll back that other transaction.
   database.run('BEGIN');
@@ -48,5 +57,5 @@ export async function insertAtomically(
     database.run('ROLLBACK');
     throw error;
   }
-  await driver.autoSave();
+  await journal?.append(transaction, driver);
 }

@@ -38,19 +38,8 @@
 //            other processes to use less than a quarter of a core), --no-pin,
 //          --out=PATH (bench/results/overload-<date>.json; quick: a temp dir),
 //          --chart-from=RESULTS.json (draw a saved run's chart again; measures nothing).
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,11 +48,11 @@ import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { cliArgs } from './cli-args.mjs';
 import { cpuModelName, hasTaskset } from './machine.mjs';
+import { processCpuUs, SAMPLE_APP_MAIN, startSampleApp } from './sample-app.mjs';
 import { openLoop, quantile, sorted } from './overload-loader.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(here, '..');
-const MAIN = join(ROOT, 'dist/apps/essay-service/main.js');
+const MAIN = SAMPLE_APP_MAIN;
 const API_KEY = 'bench-key-0123456789abcdef';
 const ESSAY = JSON.stringify({
   title: 'On bridges',
@@ -128,14 +117,6 @@ const machine = {
 
 // --- CPU: the app's own (/proc/<pid>/stat) and everyone else's (/proc/stat).
 const TICK_US = 1e6 / 100; // USER_HZ
-function processCpuUs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-  } catch {
-    return undefined;
-  }
-}
 function machineBusyUs() {
   try {
     const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
@@ -184,14 +165,6 @@ async function waitQuiet() {
 }
 
 // --- The app: a fresh data dir, pinned to core 0, stdout (JSON logs) to a file there.
-const freePort = () =>
-  new Promise((resolvePort) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-
 // A start that fails is tried again (twice, 5 s apart): on a shared machine
 // another `npm run build` may be rewriting dist/ at that moment.
 async function startApp(protection, attempt = 1) {
@@ -205,78 +178,14 @@ async function startApp(protection, attempt = 1) {
   }
 }
 
-// Apps still running if this process ends early (an error): killed with it.
-const running = new Set();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 async function startAppOnce(protection) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'npr-overload-'));
-  const port = await freePort();
-  const log = openSync(join(dataDir, 'service.log'), 'a');
-  const command = pinned ? 'taskset' : process.execPath;
-  const commandArgs = [...(pinned ? ['-c', '0', process.execPath] : []), MAIN];
-  const child = spawn(command, commandArgs, {
-    cwd: ROOT,
+  return startSampleApp({
+    pinned,
     env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: `sqlite:${join(dataDir, 'essay-service.sqlite')}`,
       API_KEYS: API_KEY,
       OVERLOAD_PROTECTION_ENABLED: protection === 'on' ? undefined : 'false',
     },
-    stdio: ['ignore', log, log],
   });
-  closeSync(log);
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  const exited = once(child, 'exit');
-  const origin = `http://127.0.0.1:${port}`;
-  const startedAt = performance.now();
-  for (;;) {
-    if (child.exitCode !== null) {
-      const error = new Error(
-        `the app exited (${child.exitCode}) on start:\n${readFileSync(join(dataDir, 'service.log'), 'utf8').slice(-2000)}`,
-      );
-      rmSync(dataDir, { recursive: true, force: true });
-      throw Object.assign(error, { startFailed: true });
-    }
-    try {
-      if ((await fetch(`${origin}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (performance.now() - startedAt > 60_000) {
-      child.kill('SIGKILL');
-      throw new Error('the app did not become ready in 60 s');
-    }
-    await sleep(100);
-  }
-  // taskset execs node, so the pid is the app's own.
-  let died;
-  child.once('exit', (code, signal) => (died = { code, signal }));
-  return {
-    origin,
-    pid: child.pid,
-    startSeconds: (performance.now() - startedAt) / 1000,
-    /** How the app ended if it ended by itself (a crash under load), else undefined. */
-    get died() {
-      return died;
-    },
-    logTail: () => readFileSync(join(dataDir, 'service.log'), 'utf8').slice(-3000),
-    async stop() {
-      if (died) {
-        // Kept for a look at what happened.
-        console.warn(`  ! the app had exited (${JSON.stringify(died)}); its data dir: ${dataDir}`);
-        return;
-      }
-      child.kill('SIGKILL');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** The request options of a route against this app (GET: an essay created first). */

@@ -48,7 +48,9 @@ export class EssaysService {
     const essay = this.newEssay(input, null, idempotencyKey);
     try {
       // One INSERT is atomic on its own; no transaction to share on SQLite.
-      await this.essays.insert(essay);
+      // Every column is given, so there is nothing to read back (TypeORM's
+      // default would SELECT the created_at just written: one query more).
+      await this.essays.createQueryBuilder().insert().values(essay).updateEntity(false).execute();
     } catch (error) {
       if (!idempotencyKey || !isUniqueViolation(error)) throw error;
       throw new ServiceError(
@@ -89,6 +91,9 @@ export class EssaysService {
       correlationId: RequestContext.correlationId ?? null,
       batchId,
       idempotencyKey,
+      // Given here, not by the column's default: the embedded database's
+      // journal replays the INSERT, and a default would take the replay's time.
+      createdAt: new Date(),
       processedAt: null,
     });
   }

@@ -10,6 +10,7 @@
 // Options: --sizes=1000,10000,100000, --connections=10, --warmup=S (2), --duration=S (5),
 //          --postgres=URL (default postgres://postgres@127.0.0.1:5432/test; a database
 //            bench_embedded_writes is made there afresh; --postgres=none to skip),
+//          --node=PATH (the Node.js binary that runs the app; default this one),
 //          --out=PATH (default bench/results/embedded-writes.json), --no-pin.
 //
 // Stored essays are put in beforehand through the app's own database code
@@ -52,6 +53,8 @@ const out = resolve(
       ? join(tmpdir(), 'npr-bench-embedded-writes', 'embedded-writes-quick.json')
       : join(ROOT, 'bench', 'results', 'embedded-writes.json'),
 );
+const appNode = args.has('node') ? resolve(String(args.get('node'))) : process.execPath;
+const appNodeVersion = execFileSync(appNode, ['--version'], { encoding: 'utf8' }).trim();
 const pinned = availableParallelism() >= 2 && hasTaskset() && !args.has('no-pin');
 if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
 
@@ -127,7 +130,7 @@ const filesBytes = (dir) =>
     .reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
 
 async function measure(env) {
-  const app = await startSampleApp({ env, pinned });
+  const app = await startSampleApp({ env, pinned, node: appNode });
   try {
     const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY };
     const run = (duration) =>
@@ -225,6 +228,7 @@ writeFileSync(
         cores: availableParallelism(),
         cpuModel: cpuModelName(),
         node: process.version,
+        appNode: appNodeVersion,
         pinned,
       },
       settings,

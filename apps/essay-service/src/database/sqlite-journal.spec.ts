@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
@@ -180,6 +188,34 @@ describe('the embedded database journal', () => {
 
     expect(await rowsOf(third)).toEqual(before);
     expect(journalFiles()).not.toContain('essays.sqlite-journal.0');
+  });
+
+  it('gives the same rows after a crash between starting the new journal and rewriting the file', async () => {
+    const first = await openDatabase();
+    for (const title of ['a', 'b']) await first.getRepository(Essay).insert(essay(first, title));
+    await closeDataSource(first);
+    // The checkpoint's temporary file (atomicFileWriter names the first one
+    // <file>.<pid>.0.tmp) taken by a directory: the file is never rewritten,
+    // as if the process died before the rename.
+    mkdirSync(`${file}.${process.pid}.0.tmp`);
+
+    const second = await openDatabase({ minCheckpointBytes: 1 });
+    // Until the journal has moved on to its next generation, and two essays into it.
+    for (let i = 0; !journalFiles().includes('essays.sqlite-journal.1') && i < 40; i++) {
+      await second.getRepository(Essay).insert(essay(second, `c${i}`, { text: 'y'.repeat(8_000) }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const title of ['d', 'e']) await second.getRepository(Essay).insert(essay(second, title));
+    const before = await rowsOf(second);
+    await closeDataSource(second);
+    rmSync(`${file}.${process.pid}.0.tmp`, { recursive: true });
+
+    const third = await openDatabase();
+
+    expect(journalFiles()).toEqual(
+      expect.arrayContaining(['essays.sqlite-journal.0', 'essays.sqlite-journal.1']),
+    );
+    expect(await rowsOf(third)).toEqual(before);
   });
 
   it('refuses, before it runs, a write that asks SQLite for the time', async () => {

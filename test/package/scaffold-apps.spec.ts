@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,15 +20,24 @@ import { waitFor } from '../support/wait-for.js';
 
 const SCAFFOLDS_DIR = fileURLToPath(new URL('../scaffolds', import.meta.url));
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const DOCS_DIR = fileURLToPath(new URL('../../docs', import.meta.url));
 
 /** Marks a README code block that must compile, as it stands, in every app of test/scaffolds. */
 const COMPILED_EXAMPLE_MARK =
   '<!-- compiled in apps made by nest new: test/package/scaffold-apps.spec.ts -->';
 
-/** The code of each marked ```ts block of the README. */
+/** The code of each marked ```ts block of the README and of the pages of docs/. */
 function compiledReadmeExamples(): string[] {
-  const readme = readFileSync(README, 'utf8');
-  const blocks = readme.split(COMPILED_EXAMPLE_MARK).slice(1);
+  const pages = [
+    README,
+    ...readdirSync(DOCS_DIR)
+      .filter((name) => name.endsWith('.md'))
+      .sort()
+      .map((name) => join(DOCS_DIR, name)),
+  ];
+  const blocks = pages.flatMap((page) =>
+    readFileSync(page, 'utf8').split(COMPILED_EXAMPLE_MARK).slice(1),
+  );
   return blocks.map((after) => {
     const block = /^\s*```ts\n([\s\S]*?)\n```/.exec(after);
     if (!block) throw new Error(`${COMPILED_EXAMPLE_MARK} is not followed by a ts block`);

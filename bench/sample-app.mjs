@@ -39,8 +39,9 @@ process.on('exit', () => {
 });
 
 /**
- * Starts the sample app with `env` over this process's environment, in
- * `dataDir` (a new temp dir by default, removed by stop()). Rejects with
+ * Starts the sample app (`main`: another build of it, say) with `env` over
+ * this process's environment, in `dataDir` (a new temp dir by default,
+ * removed by stop()). Rejects with
  * `startFailed` set when the app exits or is not ready within 60 s.
  */
 export async function startSampleApp({
@@ -48,13 +49,14 @@ export async function startSampleApp({
   dataDir,
   pinned = false,
   node = process.execPath,
+  main = SAMPLE_APP_MAIN,
 }) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'npr-bench-app-'));
   const port = await freePort();
   const logFile = join(dir, 'service.log');
   const log = openSync(logFile, 'a');
   const command = pinned ? 'taskset' : node;
-  const commandArgs = [...(pinned ? ['-c', '0', node] : []), SAMPLE_APP_MAIN];
+  const commandArgs = [...(pinned ? ['-c', '0', node] : []), main];
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },

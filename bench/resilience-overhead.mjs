@@ -13,6 +13,9 @@
 // - HTTP: `--requests` sequential GETs to a loopback server answering 200,
 //   through a bare undici Pool and through HttpClient (correlation header,
 //   metrics) without and with the full policy.
+// - the same in-process call through cockatiel's own policies composed with
+//   wrap() in the same order and with our defaults (`cockatiel:*`, no metrics):
+//   what our CallScope and CircuitBreaker are measured against.
 // Writes bench/results/resilience-overhead.json (or --out=PATH).
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,17 @@ import {
   RequestContext,
   ResiliencePolicies,
 } from 'nestjs-production-readiness';
+import {
+  bulkhead,
+  circuitBreaker,
+  CountBreaker,
+  ExponentialBackoff,
+  handleAll,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
 import { Pool } from 'undici';
 import { cliArgs } from './cli-args.mjs';
 
@@ -51,6 +65,38 @@ const policies = new ResiliencePolicies(
   metrics,
   undefined,
 );
+
+// cockatiel's public API, our defaults: 10 s total and 3 s attempt timeouts,
+// 3 attempts, a breaker over the last 20 calls opening at 50% after 10.
+const cockatielTimeouts = () => [
+  timeout(10_000, TimeoutStrategy.Cooperative),
+  timeout(3_000, TimeoutStrategy.Cooperative),
+];
+const cockatielRetry = () =>
+  retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 100 }) });
+const cockatielBreaker = () =>
+  circuitBreaker(handleAll, {
+    halfOpenAfter: 10_000,
+    breaker: new CountBreaker({ threshold: 0.5, size: 20, minimumNumberOfCalls: 10 }),
+  });
+const [total, attempt] = cockatielTimeouts();
+const cockatiel = {
+  timeouts: wrap(total, attempt),
+  'timeouts+retry': wrap(cockatielTimeouts()[0], cockatielRetry(), cockatielTimeouts()[1]),
+  'timeouts+retry+breaker': wrap(
+    cockatielTimeouts()[0],
+    cockatielRetry(),
+    cockatielBreaker(),
+    cockatielTimeouts()[1],
+  ),
+  full: wrap(
+    cockatielTimeouts()[0],
+    cockatielRetry(),
+    cockatielBreaker(),
+    bulkhead(20, 40),
+    cockatielTimeouts()[1],
+  ),
+};
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -94,6 +140,12 @@ const inProcess = await measure(
       ['timeouts', 'timeouts+retry', 'timeouts+retry+breaker', 'full'].map((name) => [
         `policy:${name}`,
         () => policies.execute(name, work, { idempotent: true }),
+      ]),
+    ),
+    ...Object.fromEntries(
+      Object.entries(cockatiel).map(([name, policy]) => [
+        `cockatiel:${name}`,
+        () => policy.execute(work),
       ]),
     ),
   },

@@ -1,3 +1,5 @@
+import type { Counter, Gauge, Histogram } from 'prom-client';
+
 /** The value a label takes once its metric has seen too many distinct values for it. */
 export const OVERFLOW_LABEL_VALUE = '__overflow__';
 
@@ -5,6 +7,7 @@ export const OVERFLOW_LABEL_VALUE = '__overflow__';
 export const DEFAULT_MAX_LABEL_VALUES = 100;
 
 type Labels = Partial<Record<string, string | number>>;
+type LabelValues<T extends string> = Partial<Record<T, string | number>>;
 
 /**
  * Caps the distinct values of each label of one metric: past the cap, a new
@@ -43,52 +46,183 @@ export class LabelCap {
   }
 }
 
-// The prom-client methods that take labels first: an object, positional
-// values (labels()), or `{ labels, value, exemplarLabels }` with exemplars.
-const LABELLED_METHODS = ['inc', 'dec', 'set', 'observe', 'labels', 'startTimer', 'zero'] as const;
+// Capped metrics: ours, in front of prom-client's.
+//
+// What MetricsRegistry.counter()/gauge()/histogram() return. Each wraps a
+// prom-client metric (the one registered, so the exposition is prom-client's
+// series) and folds label values through its LabelCap before calling that
+// metric's public methods. Nothing of prom-client's is patched or read
+// besides its typed API: prom-client's classes declare only public members,
+// so these satisfy `Counter<T>`, `Gauge<T>` and `Histogram<T>` structurally
+// and callers keep prom-client's types. A child from labels() is prom-client's
+// own, made from the folded label set. `remove()` is passed on as given: a
+// value past the cap never had a series of its own. label-cap.spec.ts pins
+// what this relies on (the wrapped metric's series after each call form).
 
-type Method = (...args: unknown[]) => unknown;
+/** A label set, or prom-client's `{ labels, value, exemplarLabels }` data. */
+type Labelled = Labels | { labels?: Labels; value: number; exemplarLabels?: Labels };
 
-function isExemplarData(value: object): value is { labels?: Labels } {
+function isExemplarData(value: object): value is { labels?: Labels; value: number } {
   return 'value' in value && ('labels' in value || 'exemplarLabels' in value);
 }
 
-/**
- * Puts `cap` in front of every labelled method of a prom-client metric, on
- * the instance: the metric keeps prom-client's API and types, and its
- * children (`labels()`) are capped as well. A child's labels are folded once,
- * when it is made: prom-client binds them into the child, which calls the
- * metric's methods with them, and those calls are not folded again.
- */
-export function applyLabelCap<M extends object>(metric: M, cap: LabelCap): M {
-  const instance = metric as unknown as Record<string, Method> & { labelNames?: string[] };
-  // Frozen, folded label sets bound into children: admitted as they are.
-  const admitted = new WeakSet<object>();
-  const admit = (labels: Labels): Labels => {
-    const folded = Object.freeze({ ...cap.fold(labels) });
-    admitted.add(folded);
-    return folded;
-  };
-  for (const name of LABELLED_METHODS) {
-    const original = instance[name];
-    if (typeof original !== 'function') continue;
-    instance[name] = function capped(this: unknown, ...args: unknown[]) {
-      const [first] = args;
-      if (typeof first === 'object' && first !== null) {
-        if (admitted.has(first)) return original.apply(this, args);
-        if (name === 'labels') return original.call(this, admit(first as Labels));
-        if (!isExemplarData(first)) args[0] = cap.fold(first);
-        else if (first.labels) args[0] = { ...first, labels: cap.fold(first.labels) };
-      } else if (name === 'labels' && typeof first === 'string') {
-        // Positional label values, in the order of labelNames.
-        const labels: Labels = {};
-        (instance.labelNames ?? []).forEach((label, index) => {
-          labels[label] = args[index] as string;
-        });
-        return original.call(this, admit(labels));
-      }
-      return original.apply(this, args);
-    };
+abstract class CappedMetric {
+  constructor(
+    protected readonly cap: LabelCap,
+    private readonly labelNames: readonly string[],
+  ) {}
+
+  /** The first argument of a labelled call, with its labels folded. */
+  protected foldFirst<A>(first: A): A {
+    if (typeof first !== 'object' || first === null) return first;
+    const data = first as Labelled;
+    if (!isExemplarData(data)) return this.cap.fold(data) as A;
+    if (!data.labels) return first;
+    const labels = this.cap.fold(data.labels);
+    return (labels === data.labels ? first : { ...data, labels }) as A;
   }
-  return metric;
+
+  /** labels()'s arguments, an object or positional values, as one folded object. */
+  protected foldLabelsArgs(args: readonly unknown[]): Labels {
+    const [first] = args;
+    if (typeof first === 'object' && first !== null) return this.cap.fold(first);
+    const labels: Labels = {};
+    this.labelNames.forEach((name, index) => {
+      if (args[index] !== undefined) labels[name] = args[index] as string;
+    });
+    return this.cap.fold(labels);
+  }
+
+  protected foldOptional(labels: Labels | undefined): Labels | undefined {
+    return labels === undefined ? undefined : this.cap.fold(labels);
+  }
+}
+
+type Call = (...args: unknown[]) => unknown;
+
+/** A prom-client Counter whose label values are capped. */
+export class CappedCounter<T extends string> extends CappedMetric implements Counter<T> {
+  constructor(
+    readonly metric: Counter<T>,
+    cap: LabelCap,
+    labelNames: readonly string[] = [],
+  ) {
+    super(cap, labelNames);
+  }
+
+  inc(...args: unknown[]): void {
+    if (args.length > 0) args[0] = this.foldFirst(args[0]);
+    (this.metric.inc as Call).apply(this.metric, args);
+  }
+
+  labels(...args: unknown[]): Counter.Internal {
+    return this.metric.labels(this.foldLabelsArgs(args) as LabelValues<T>);
+  }
+
+  get(): ReturnType<Counter<T>['get']> {
+    return this.metric.get();
+  }
+
+  reset(): void {
+    this.metric.reset();
+  }
+
+  remove(...args: unknown[]): void {
+    (this.metric.remove as Call).apply(this.metric, args);
+  }
+}
+
+/** A prom-client Gauge whose label values are capped. */
+export class CappedGauge<T extends string> extends CappedMetric implements Gauge<T> {
+  constructor(
+    readonly metric: Gauge<T>,
+    cap: LabelCap,
+    labelNames: readonly string[] = [],
+  ) {
+    super(cap, labelNames);
+  }
+
+  inc(...args: unknown[]): void {
+    if (args.length > 0) args[0] = this.foldFirst(args[0]);
+    (this.metric.inc as Call).apply(this.metric, args);
+  }
+
+  dec(...args: unknown[]): void {
+    if (args.length > 0) args[0] = this.foldFirst(args[0]);
+    (this.metric.dec as Call).apply(this.metric, args);
+  }
+
+  set(...args: unknown[]): void {
+    if (args.length > 0) args[0] = this.foldFirst(args[0]);
+    (this.metric.set as Call).apply(this.metric, args);
+  }
+
+  setToCurrentTime(labels?: LabelValues<T>): void {
+    this.metric.setToCurrentTime(this.foldOptional(labels));
+  }
+
+  startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
+    const end = this.metric.startTimer(this.foldOptional(labels));
+    return (endLabels) => end(this.foldOptional(endLabels));
+  }
+
+  labels(...args: unknown[]): Gauge.Internal<T> {
+    return this.metric.labels(this.foldLabelsArgs(args) as LabelValues<T>);
+  }
+
+  get(): ReturnType<Gauge<T>['get']> {
+    return this.metric.get();
+  }
+
+  reset(): void {
+    this.metric.reset();
+  }
+
+  remove(...args: unknown[]): void {
+    (this.metric.remove as Call).apply(this.metric, args);
+  }
+}
+
+/** A prom-client Histogram whose label values are capped. */
+export class CappedHistogram<T extends string> extends CappedMetric implements Histogram<T> {
+  constructor(
+    readonly metric: Histogram<T>,
+    cap: LabelCap,
+    labelNames: readonly string[] = [],
+  ) {
+    super(cap, labelNames);
+  }
+
+  observe(...args: unknown[]): void {
+    if (args.length > 0) args[0] = this.foldFirst(args[0]);
+    (this.metric.observe as Call).apply(this.metric, args);
+  }
+
+  startTimer(
+    labels?: LabelValues<T>,
+    exemplarLabels?: LabelValues<T>,
+  ): (labels?: LabelValues<T>, exemplarLabels?: LabelValues<T>) => number {
+    const end = this.metric.startTimer(this.foldOptional(labels), exemplarLabels);
+    return (endLabels, endExemplarLabels) => end(this.foldOptional(endLabels), endExemplarLabels);
+  }
+
+  zero(labels: LabelValues<T>): void {
+    this.metric.zero(this.cap.fold(labels));
+  }
+
+  labels(...args: unknown[]): Histogram.Internal<T> {
+    return this.metric.labels(this.foldLabelsArgs(args) as LabelValues<T>);
+  }
+
+  get(): ReturnType<Histogram<T>['get']> {
+    return this.metric.get();
+  }
+
+  reset(): void {
+    this.metric.reset();
+  }
+
+  remove(...args: unknown[]): void {
+    (this.metric.remove as Call).apply(this.metric, args);
+  }
 }

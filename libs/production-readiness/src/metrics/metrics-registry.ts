@@ -14,7 +14,13 @@ import {
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { SERVICE_CONFIG } from '../config/default-service-config.js';
 import { contentTypeOf, renderExposition, type ExpositionFormat } from './exposition.js';
-import { applyLabelCap, DEFAULT_MAX_LABEL_VALUES, LabelCap } from './label-cap.js';
+import {
+  CappedCounter,
+  CappedGauge,
+  CappedHistogram,
+  DEFAULT_MAX_LABEL_VALUES,
+  LabelCap,
+} from './label-cap.js';
 import { METRICS_OPTIONS, type MetricsOptions } from './metrics.options.js';
 import { RedMetrics, type RedMetricsConfig } from './red-metrics.js';
 
@@ -46,6 +52,8 @@ export class MetricsRegistry {
   readonly defaultLabels: Record<string, string>;
   private readonly maxLabelValues: number;
   private readonly droppedLabelValues: Counter<'metric' | 'label'>;
+  // The metrics declared through counter()/gauge()/histogram(), by name.
+  private readonly declared = new Map<string, unknown>();
 
   constructor(
     @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
@@ -81,16 +89,28 @@ export class MetricsRegistry {
 
   /** A counter, created once; its label values are capped. */
   counter<L extends string>(config: CounterConfiguration<L>): Counter<L> {
-    return this.existing(config.name, () =>
-      this.capped(new Counter({ ...config, registers: [this.registry] }), config.name),
-    );
+    return this.existing(config.name, () => {
+      const counter = new Counter({ ...config, registers: [this.registry] });
+      return new CappedCounter(counter, this.labelCap(config.name), config.labelNames);
+    });
   }
 
   /** A gauge, created once; its label values are capped. Give `collect` to read it when scraped. */
   gauge<L extends string>(config: GaugeConfiguration<L>): Gauge<L> {
-    return this.existing(config.name, () =>
-      this.capped(new Gauge({ ...config, registers: [this.registry] }), config.name),
-    );
+    return this.existing(config.name, () => {
+      const { collect } = config;
+      // `collect` sets values through the capped gauge, as the caller's code does.
+      const capped: CappedGauge<L> = new CappedGauge(
+        new Gauge({
+          ...config,
+          registers: [this.registry],
+          ...(collect && { collect: () => collect.call(capped) }),
+        }),
+        this.labelCap(config.name),
+        config.labelNames,
+      );
+      return capped;
+    });
   }
 
   /**
@@ -100,15 +120,13 @@ export class MetricsRegistry {
    */
   histogram<L extends string>(config: HistogramConfiguration<L>): Histogram<L> {
     return this.existing(config.name, () => {
-      if (!config.enableExemplars)
-        return this.capped(new Histogram({ ...config, registers: [this.registry] }), config.name);
       // prom-client refuses exemplars on a registry typed for the text format;
       // our renderer writes them only in OpenMetrics whatever the registry's
       // type, so the metric is registered after the check instead of retyping
       // the shared default registry.
       const histogram = new Histogram({ ...config, registers: [] });
       this.registry.registerMetric(histogram);
-      return this.capped(histogram, config.name);
+      return new CappedHistogram(histogram, this.labelCap(config.name), config.labelNames);
     });
   }
 
@@ -150,12 +168,13 @@ export class MetricsRegistry {
     return { contentType: contentTypeOf(format), body };
   }
 
+  // Get-or-create: the capped metric made here, else one registered by other code.
   private existing<M>(name: string, create: () => M): M {
-    return (this.registry.getSingleMetric(name) as M | undefined) ?? create();
-  }
-
-  private capped<M extends object>(metric: M, name: string): M {
-    return applyLabelCap(metric, this.labelCap(name));
+    const made = this.declared.get(name) ?? this.registry.getSingleMetric(name);
+    if (made) return made as M;
+    const metric = create();
+    this.declared.set(name, metric);
+    return metric;
   }
 
   private labelCap(name: string): LabelCap {

@@ -64,6 +64,8 @@ describe('RedMetrics', () => {
       const expected = await renderExposition(reference, format, { service: 's' });
       expect(await renderExposition(registry, format, { service: 's' })).toBe(expected);
     }
+    // prom-client's own rendering of both registries agrees too.
+    expect(await registry.metrics()).toBe(await reference.metrics());
     // And the counts are right, not only alike.
     const text = await renderExposition(registry, 'prometheus', {});
     expect(text).toContain('requests_total{method="GET",route="/a",status_code="200"} 3');

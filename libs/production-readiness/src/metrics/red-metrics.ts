@@ -95,6 +95,14 @@ class RedCollectable<L extends string> {
  * per-request metrics cost) and with one count for both. Registered in a
  * prom-client Registry as two metrics, rendered as prom-client renders its own
  * (buckets cumulative, `+Inf`, `_sum`, `_count`, exemplars per bucket).
+ * Kept ours for cost: bench/metrics-scrape.mjs (`npm run build:lib && node
+ * bench/metrics-scrape.mjs`, Node 20, 2 shared vCPUs, 2026-12-04) records one
+ * HTTP request in 69 ns through HttpMetrics and this, and in 1,746–1,917 ns
+ * (two runs) through prom-client's Counter and Histogram with their children
+ * kept per label set.
+ * red-metrics.spec.ts pins the compatibility: the same observations render the
+ * same as prom-client's Counter and Histogram, through our renderer and
+ * through prom-client's registry.metrics(), in both formats.
  */
 export class RedMetrics<L extends string> {
   readonly counter: RedCollectable<L>;

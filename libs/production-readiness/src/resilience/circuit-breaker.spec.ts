@@ -1,3 +1,4 @@
+import { circuitBreaker, CircuitState as CockatielState, CountBreaker, handleAll } from 'cockatiel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js';
 import { DEFAULT_CIRCUIT_BREAKER, type CircuitBreakerOptions } from './resilience.options.js';
@@ -133,5 +134,73 @@ describe('CircuitBreaker (fake clock)', () => {
     const permit = instance.acquire();
     permit.record(false, 1);
     expect(instance.state).toBe('closed');
+  });
+});
+
+// Why the breaker is ours: the same scenario through cockatiel's breaker, with
+// its public API. If a cockatiel release gains these, CircuitBreaker can go.
+describe("cockatiel's CircuitBreakerPolicy, for comparison (fake clock)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function opened() {
+    const policy = circuitBreaker(handleAll, {
+      halfOpenAfter: 5_000,
+      breaker: new CountBreaker({ threshold: 0.5, size: 2, minimumNumberOfCalls: 2 }),
+    });
+    return policy;
+  }
+
+  async function failTwice(policy: ReturnType<typeof opened>): Promise<void> {
+    for (let i = 0; i < 2; i++) {
+      await policy
+        .execute(() => {
+          throw new Error('down');
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  it('stays open past its open duration until a call arrives (ours half-opens on a timer)', async () => {
+    const policy = opened();
+    await failTwice(policy);
+    expect(policy.state).toBe(CockatielState.Open);
+
+    vi.advanceTimersByTime(5_000);
+    expect(policy.state).toBe(CockatielState.Open);
+
+    await policy.execute(() => 'trial');
+    expect(policy.state).toBe(CockatielState.Closed);
+  });
+
+  it('lets one trial call through and holds the others until it settles (ours lets halfOpenCalls through and fails the rest fast)', async () => {
+    const policy = opened();
+    await failTwice(policy);
+    vi.advanceTimersByTime(5_000);
+
+    let settleTrial!: () => void;
+    const trial = policy.execute(
+      () =>
+        new Promise<string>((resolve) => {
+          settleTrial = () => resolve('trial');
+        }),
+    );
+    expect(policy.state).toBe(CockatielState.HalfOpen);
+    let secondRan = false;
+    const second = policy.execute(() => {
+      secondRan = true;
+      return 'second';
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(secondRan).toBe(false);
+
+    settleTrial();
+    await expect(trial).resolves.toBe('trial');
+    await expect(second).resolves.toBe('second');
+    expect(secondRan).toBe(true);
   });
 });

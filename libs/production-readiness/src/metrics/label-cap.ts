@@ -66,11 +66,37 @@ function isExemplarData(value: object): value is { labels?: Labels; value: numbe
   return 'value' in value && ('labels' in value || 'exemplarLabels' in value);
 }
 
-abstract class CappedMetric {
+/** What the three metric kinds share: reading, resetting and removing series. */
+interface PromMetric {
+  get(): unknown;
+  reset(): void;
+  remove(...args: never[]): void;
+}
+
+abstract class CappedMetric<M extends PromMetric> {
   constructor(
+    readonly metric: M,
     protected readonly cap: LabelCap,
     private readonly labelNames: readonly string[],
   ) {}
+
+  /** Calls the wrapped metric's method `name` with the first argument's labels folded. */
+  protected callFolded(name: 'inc' | 'dec' | 'set' | 'observe', args: unknown[]): void {
+    if (args.length > 0) args[0] = this.foldFirst(args[0]);
+    (this.metric as unknown as Record<typeof name, Call>)[name].apply(this.metric, args);
+  }
+
+  get(): ReturnType<M['get']> {
+    return this.metric.get() as ReturnType<M['get']>;
+  }
+
+  reset(): void {
+    this.metric.reset();
+  }
+
+  remove(...args: unknown[]): void {
+    (this.metric.remove as Call).apply(this.metric, args);
+  }
 
   /** The first argument of a labelled call, with its labels folded. */
   protected foldFirst<A>(first: A): A {
@@ -101,60 +127,39 @@ abstract class CappedMetric {
 type Call = (...args: unknown[]) => unknown;
 
 /** A prom-client Counter whose label values are capped. */
-export class CappedCounter<T extends string> extends CappedMetric implements Counter<T> {
-  constructor(
-    readonly metric: Counter<T>,
-    cap: LabelCap,
-    labelNames: readonly string[] = [],
-  ) {
-    super(cap, labelNames);
+export class CappedCounter<T extends string>
+  extends CappedMetric<Counter<T>>
+  implements Counter<T>
+{
+  constructor(metric: Counter<T>, cap: LabelCap, labelNames: readonly string[] = []) {
+    super(metric, cap, labelNames);
   }
 
   inc(...args: unknown[]): void {
-    if (args.length > 0) args[0] = this.foldFirst(args[0]);
-    (this.metric.inc as Call).apply(this.metric, args);
+    this.callFolded('inc', args);
   }
 
   labels(...args: unknown[]): Counter.Internal {
     return this.metric.labels(this.foldLabelsArgs(args) as LabelValues<T>);
   }
-
-  get(): ReturnType<Counter<T>['get']> {
-    return this.metric.get();
-  }
-
-  reset(): void {
-    this.metric.reset();
-  }
-
-  remove(...args: unknown[]): void {
-    (this.metric.remove as Call).apply(this.metric, args);
-  }
 }
 
 /** A prom-client Gauge whose label values are capped. */
-export class CappedGauge<T extends string> extends CappedMetric implements Gauge<T> {
-  constructor(
-    readonly metric: Gauge<T>,
-    cap: LabelCap,
-    labelNames: readonly string[] = [],
-  ) {
-    super(cap, labelNames);
+export class CappedGauge<T extends string> extends CappedMetric<Gauge<T>> implements Gauge<T> {
+  constructor(metric: Gauge<T>, cap: LabelCap, labelNames: readonly string[] = []) {
+    super(metric, cap, labelNames);
   }
 
   inc(...args: unknown[]): void {
-    if (args.length > 0) args[0] = this.foldFirst(args[0]);
-    (this.metric.inc as Call).apply(this.metric, args);
+    this.callFolded('inc', args);
   }
 
   dec(...args: unknown[]): void {
-    if (args.length > 0) args[0] = this.foldFirst(args[0]);
-    (this.metric.dec as Call).apply(this.metric, args);
+    this.callFolded('dec', args);
   }
 
   set(...args: unknown[]): void {
-    if (args.length > 0) args[0] = this.foldFirst(args[0]);
-    (this.metric.set as Call).apply(this.metric, args);
+    this.callFolded('set', args);
   }
 
   setToCurrentTime(labels?: LabelValues<T>): void {
@@ -169,33 +174,19 @@ export class CappedGauge<T extends string> extends CappedMetric implements Gauge
   labels(...args: unknown[]): Gauge.Internal<T> {
     return this.metric.labels(this.foldLabelsArgs(args) as LabelValues<T>);
   }
-
-  get(): ReturnType<Gauge<T>['get']> {
-    return this.metric.get();
-  }
-
-  reset(): void {
-    this.metric.reset();
-  }
-
-  remove(...args: unknown[]): void {
-    (this.metric.remove as Call).apply(this.metric, args);
-  }
 }
 
 /** A prom-client Histogram whose label values are capped. */
-export class CappedHistogram<T extends string> extends CappedMetric implements Histogram<T> {
-  constructor(
-    readonly metric: Histogram<T>,
-    cap: LabelCap,
-    labelNames: readonly string[] = [],
-  ) {
-    super(cap, labelNames);
+export class CappedHistogram<T extends string>
+  extends CappedMetric<Histogram<T>>
+  implements Histogram<T>
+{
+  constructor(metric: Histogram<T>, cap: LabelCap, labelNames: readonly string[] = []) {
+    super(metric, cap, labelNames);
   }
 
   observe(...args: unknown[]): void {
-    if (args.length > 0) args[0] = this.foldFirst(args[0]);
-    (this.metric.observe as Call).apply(this.metric, args);
+    this.callFolded('observe', args);
   }
 
   startTimer(
@@ -212,17 +203,5 @@ export class CappedHistogram<T extends string> extends CappedMetric implements H
 
   labels(...args: unknown[]): Histogram.Internal<T> {
     return this.metric.labels(this.foldLabelsArgs(args) as LabelValues<T>);
-  }
-
-  get(): ReturnType<Histogram<T>['get']> {
-    return this.metric.get();
-  }
-
-  reset(): void {
-    this.metric.reset();
-  }
-
-  remove(...args: unknown[]): void {
-    (this.metric.remove as Call).apply(this.metric, args);
   }
 }

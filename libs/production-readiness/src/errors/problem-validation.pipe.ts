@@ -47,13 +47,16 @@ export class ProblemValidationPipe extends ValidationPipe {
     });
   }
 
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  // Not async: ValidationPipe's transform is, and a second promise per parameter buys nothing.
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const forbidden = findForbiddenKey(value, '');
       if (forbidden) {
-        throw validationFailed([
-          { field: forbidden, message: `${forbidden} is not an allowed field name` },
-        ]);
+        return Promise.reject(
+          validationFailed([
+            { field: forbidden, message: `${forbidden} is not an allowed field name` },
+          ]),
+        );
       }
     }
     return super.transform(value, metadata) as Promise<unknown>;

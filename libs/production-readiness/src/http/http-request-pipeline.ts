@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
-import { RequestContext } from '../context/request-context.js';
+import { enterRequestContext, RequestContext } from '../context/request-context.js';
 import {
   closeAfterUnreadBody,
   DEFAULT_EARLY_REFUSALS,
@@ -22,10 +22,19 @@ import {
   type ExpressAdapterLike,
   type ExpressMiddleware,
   type ExpressNext,
+  type FastifyDone,
+  type FastifyHookReply,
+  type FastifyHookRequest,
   type FastifyInstanceLike,
   type FastifyRouteOptions,
 } from './http-platform.js';
-import { requestBeginner, type ContextualRequest, type FinishedRequest } from './request-entry.js';
+import {
+  NO_ROUTE,
+  requestBeginner,
+  type ContextualRequest,
+  type FinishedRequest,
+  type RouteOf,
+} from './request-entry.js';
 import { RouteTable } from './route-table.js';
 import {
   applyServerLimits,
@@ -81,6 +90,12 @@ interface ExpressRoutedRequest extends ContextualRequest {
   route?: { path?: string };
   baseUrl?: string;
 }
+
+// The route template once routed, read when the response has been sent.
+const expressRouteOf: RouteOf<ExpressRoutedRequest> = (request) =>
+  request.route?.path === undefined ? undefined : `${request.baseUrl ?? ''}${request.route.path}`;
+const fastifyRouteOf: RouteOf<{ routeOptions?: { url?: string } }> = (request) =>
+  request.routeOptions?.url;
 
 /**
  * The request path the concerns share, installed from inside Nest rather
@@ -215,12 +230,14 @@ export class HttpRequestPipeline implements OnModuleInit {
   private installOnExpress(adapter: ExpressAdapterLike): void {
     const begin = requestBeginner();
     adapter.use((request: ExpressRoutedRequest, response, next) => {
-      const routeOf = () =>
-        request.route?.path === undefined
-          ? undefined
-          : `${request.baseUrl ?? ''}${request.route.path}`;
-      const correlationId = begin(request, response, routeOf, this.finishedListener());
-      RequestContext.run({ correlationId }, () => this.runSteps(request, response, next));
+      const correlationId = begin(
+        request,
+        response,
+        request,
+        expressRouteOf,
+        this.finishedListener(),
+      );
+      enterRequestContext(correlationId, this.runSteps, request, response, next);
     });
     // Named `jsonParser` by Express: Nest's init() then leaves its own (100 KiB) out.
     adapter.useBodyParser('json', this.rawBody, { limit: this.bodyLimitBytes });
@@ -283,7 +300,11 @@ export class HttpRequestPipeline implements OnModuleInit {
     return undefined;
   }
 
-  private runSteps(request: IncomingMessage, response: ServerResponse, next: ExpressNext): void {
+  private readonly runSteps = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    next: ExpressNext,
+  ): void => {
     const verdict = this.verdictOf(request, response);
     if (verdict === ANSWERED_NO_CONTENT) {
       response.statusCode = 204;
@@ -295,7 +316,7 @@ export class HttpRequestPipeline implements OnModuleInit {
     if (hasChunkedBody(request) && request.readableFlowing === true) {
       this.watchChunkedBody(request, response);
     }
-  }
+  };
 
   private installOnFastify(fastify: FastifyInstanceLike): void {
     const begin = requestBeginner();
@@ -304,15 +325,11 @@ export class HttpRequestPipeline implements OnModuleInit {
       const correlationId = begin(
         request.raw,
         reply.raw,
-        () => request.routeOptions?.url,
+        request,
+        fastifyRouteOf,
         this.finishedListener(),
       );
-      RequestContext.run({ correlationId }, () => {
-        const verdict = this.verdictOf(request.raw, reply.raw);
-        // Answered here, so done() is not called: no route runs.
-        if (verdict === ANSWERED_NO_CONTENT) return void reply.code(204).send();
-        done(verdict);
-      });
+      enterRequestContext(correlationId, this.screenOnFastify, request, reply, done);
     });
     fastify.addHook('preValidation', (request, _reply, done) => {
       if (isNestedDeeperThan(request.body, this.bodyDepthLimit)) {
@@ -325,6 +342,18 @@ export class HttpRequestPipeline implements OnModuleInit {
       for (const hook of this.routeHooks) hook(route);
     });
   }
+
+  // Inside the request's context: the pre-routing steps, then the route (or not).
+  private readonly screenOnFastify = (
+    request: FastifyHookRequest,
+    reply: FastifyHookReply,
+    done: FastifyDone,
+  ): void => {
+    const verdict = this.verdictOf(request.raw, reply.raw);
+    // Answered here, so done() is not called: no route runs.
+    if (verdict === ANSWERED_NO_CONTENT) return void reply.code(204).send();
+    done(verdict);
+  };
 
   /**
    * Wraps the server's request listener (the framework's) so the front
@@ -358,7 +387,7 @@ export class HttpRequestPipeline implements OnModuleInit {
         refusal = this.refusals.undecodableUrl();
       }
       if (refusal === undefined) return frameworkHandler(request, response);
-      const correlationId = begin(request, response, () => undefined, this.finishedListener());
+      const correlationId = begin(request, response, request, NO_ROUTE, this.finishedListener());
       RequestContext.run({ correlationId }, () => {
         const verdict = this.verdictOf(request, response);
         if (verdict === ANSWERED_NO_CONTENT) {

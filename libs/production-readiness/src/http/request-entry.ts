@@ -45,20 +45,29 @@ export function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** The route template of a request once routed: `routeOf(routed)`, one function per platform. */
+export type RouteOf<R> = (routed: R) => string | undefined;
+
+/** No route is known (a request answered before the framework saw it). */
+export const NO_ROUTE: RouteOf<unknown> = () => undefined;
+
 /**
  * Starts a request: reads or mints its correlation id, echoes it in
  * `X-Correlation-ID` before anything can answer (so 404s, parser errors and
  * 500s carry it), and, when `finished` is given, calls it once the response
- * has been sent. Returns the id, for the request context.
+ * has been sent, with the route `routeOf(routed)` reads then (`routed` is the
+ * framework's request: a shared function, not a closure per request).
+ * Returns the id, for the request context.
  */
-export type BeginRequest = (
+export type BeginRequest = <R>(
   request: ContextualRequest,
   response: ServerResponse,
-  routeOf: () => string | undefined,
+  routed: R,
+  routeOf: RouteOf<R>,
   finished: ((request: FinishedRequest) => void) | undefined,
 ) => string;
 
-const beginUntraced: BeginRequest = (request, response, routeOf, finished) => {
+const beginUntraced: BeginRequest = (request, response, routed, routeOf, finished) => {
   const correlationId = correlationIdFrom(request.headers);
   request[CORRELATION_ID_KEY] = correlationId;
   response.setHeader(CORRELATION_ID_HEADER, correlationId);
@@ -67,7 +76,7 @@ const beginUntraced: BeginRequest = (request, response, routeOf, finished) => {
     response.on('finish', () =>
       finished({
         method: request.method ?? 'GET',
-        route: routeOf(),
+        route: routeOf(routed),
         path: pathOf(request.url),
         statusCode: response.statusCode,
         durationMs: performance.now() - startedAt,
@@ -83,7 +92,7 @@ const beginUntraced: BeginRequest = (request, response, routeOf, finished) => {
 // server span before the adapter runs: its trace id becomes the correlation
 // id unless the client sent one, the response carries its `traceparent`, and
 // the span is named by the route template once routing is known.
-const beginTraced: BeginRequest = (request, response, routeOf, finished) => {
+const beginTraced: BeginRequest = (request, response, routed, routeOf, finished) => {
   const span = trace.getActiveSpan();
   const spanContext = activeSpanContext();
   const correlationId = correlationIdFrom(request.headers, spanContext?.traceId);
@@ -94,7 +103,7 @@ const beginTraced: BeginRequest = (request, response, routeOf, finished) => {
   const startedAt = performance.now();
   response.on('finish', () => {
     const method = request.method ?? 'GET';
-    const route = routeOf();
+    const route = routeOf(routed);
     // The server span ends on 'close', after this: the name is still ours to set.
     if (route !== undefined && span?.isRecording()) {
       span.updateName(`${method} ${route}`);

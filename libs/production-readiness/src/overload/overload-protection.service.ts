@@ -190,7 +190,8 @@ export class OverloadProtection implements OnModuleInit, OnApplicationShutdown {
     this.admitted += 1;
     if (this.admitted > this.peakInFlight) this.peakInFlight = this.admitted;
     (response as AdmittedResponse)[STARTED_AT] = performance.now();
-    response.once('close', this.release);
+    // A response emits 'close' once: on() spares once()'s wrapper per request.
+    response.on('close', this.release);
     return undefined;
   };
 

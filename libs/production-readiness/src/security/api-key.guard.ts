@@ -66,6 +66,14 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
   protected readonly logger = new Logger('Security');
   private readonly failures?: Counter<'reason'>;
   private isAnnounced = false;
+  /** The header the key is read from, as Node names it (lower case). */
+  private readonly keyHeaderName: string;
+  /**
+   * Whether each route method is public, by method and then controller (a
+   * base controller's method serves several): its decorators are read once,
+   * not on every request.
+   */
+  private readonly isPublicByHandler = new WeakMap<object, WeakMap<object, boolean>>();
 
   constructor(
     protected readonly policy: SecurityPolicy,
@@ -75,6 +83,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     @Optional() metrics?: MetricsRegistry,
     @Optional() private readonly appConfig?: ApplicationConfig,
   ) {
+    this.keyHeaderName = policy.apiKeyHeader.toLowerCase();
     this.failures = metrics?.counter({
       name: 'auth_failures_total',
       help: 'Requests refused for a missing or invalid API key, by reason.',
@@ -163,10 +172,13 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
     }
     const presented = this.getPresentedKey(request);
     // The client address is read only for a refusal, when it was not already.
-    const tracker = () => knownTracker ?? this.getTracker(request);
-    if (presented === undefined) return this.refuse('missing', request, tracker());
+    if (presented === undefined) {
+      return this.refuse('missing', request, knownTracker ?? this.getTracker(request));
+    }
     const keyId = keys.match(presented);
-    if (keyId === undefined) return this.refuse('invalid', request, tracker(), presented);
+    if (keyId === undefined) {
+      return this.refuse('invalid', request, knownTracker ?? this.getTracker(request), presented);
+    }
 
     request.apiKeyId = keyId;
     const store = RequestContext.current();
@@ -181,7 +193,7 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
 
   /** The key from the configured header only; empty counts as missing. */
   protected getPresentedKey(request: GuardedRequest): string | undefined {
-    const value = request.headers[this.policy.apiKeyHeader.toLowerCase()];
+    const value = request.headers[this.keyHeaderName];
     // A repeated header arrives joined (`a, b`) or as a list: never a key.
     const text = Array.isArray(value) ? value.join(', ') : value;
     return text === undefined || text === '' ? undefined : text;
@@ -189,7 +201,15 @@ export class ApiKeyGuard implements CanActivate, OnModuleInit {
 
   /** The keys this route needs, or undefined when it is public. */
   protected keysFor(context: ExecutionContext, request: GuardedRequest): ApiKeySet | undefined {
-    const isPublic = isPublicRoute(this.reflector, context.getHandler(), context.getClass());
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byController = this.isPublicByHandler.get(handler);
+    if (!byController) this.isPublicByHandler.set(handler, (byController = new WeakMap()));
+    let isPublic = byController.get(controller);
+    if (isPublic === undefined) {
+      isPublic = isPublicRoute(this.reflector, handler, controller);
+      byController.set(controller, isPublic);
+    }
     return this.keysForRoute(this.routeOf(request), isPublic);
   }
 

@@ -44,9 +44,12 @@ function screener(policy: SecurityPolicy): PreRoutingStep {
     // Whether or not this request has an Origin, the answer depends on it:
     // a cache must not give one origin's answer to another (Fetch, "CORS protocol and HTTP caches").
     appendVary(response, 'Origin');
+    const origin = header(request, 'origin');
+    // No Origin: not a CORS request (what decide() says), without building its input.
+    if (origin === undefined || origin === '') return undefined;
     const decision = cors.decide({
       method: request.method ?? 'GET',
-      origin: header(request, 'origin'),
+      origin,
       host: header(request, 'host'),
       requestMethod: header(request, 'access-control-request-method'),
     });

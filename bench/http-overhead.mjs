@@ -5,11 +5,14 @@
 // --variants, the request context and access log alone. A benchmark, not a
 // test: it measures and reports, it asserts nothing.
 //
-//   npm run bench                        # builds, then this (bare, hand-wired, ours) and the rest
+//   npm run bench                        # builds, then this (bare, hand-wired, ours and ours without
+//                                        # each piece, at 10 and 50 connections) and the rest
 //   npm run bench:context                # bare, context, context+logging on GET /hello
 //   node bench/http-overhead.mjs --quick # smoke run: 1 s warm-up, 2 s measured, 1 repeat
 //
-// Options: --quick, --repeats=N, --warmup=S, --duration=S, --connections=N,
+// Options: --quick, --repeats=N, --warmup=S, --duration=S,
+//          --connections=N[,N] (autocannon's connections, default 10; a list, e.g. 10,50, measures
+//            every route at each count, and the results, table and chart are keyed by it too),
 //          --variants=bare,hand-wired,ours (any of bare, als, context, context+logging, hand-wired, ours,
 //            and ours-PIECE[+PIECE]: ours without those pieces, see --ours-without),
 //          --routes=hello,validated (hello: GET small JSON; validated: POST through a
@@ -64,7 +67,11 @@ const ROUTES = {
   '/validated': {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'On bridges', text: 'Bridges connect places.', words: 3 }),
+    body: JSON.stringify({
+      title: 'On bridges',
+      text: 'Bridges connect places.',
+      words: 3,
+    }),
   },
 };
 
@@ -80,7 +87,8 @@ const settings = {
   repeats: number('repeats', quick ? 1 : 3),
   // Servers kept up, variants taking turns in this many short windows (0: rounds of new servers).
   slices: number('slices', 0),
-  connections: number('connections', 10),
+  // Each route is measured at each of these connection counts.
+  connections: list('connections', ['10']).map(Number),
   // Open loop: this many requests per second in all (0: as many as the server answers).
   rate: number('rate', 0),
   // Pieces left out of `ours`, to measure what each costs.
@@ -105,6 +113,10 @@ for (const variant of settings.variants) {
 for (const route of settings.routes) {
   if (!ROUTES[route]) throw new Error(`unknown route ${route}: one of ${Object.keys(ROUTES)}`);
 }
+for (const connections of settings.connections) {
+  if (!Number.isInteger(connections) || connections < 1)
+    throw new Error(`--connections: positive integers, e.g. 10,50 (got ${connections})`);
+}
 const cpuProf = args.has('cpu-prof')
   ? args.get('cpu-prof') === true
     ? mkdtempSync(join(tmpdir(), 'http-overhead-prof-'))
@@ -119,12 +131,16 @@ const out = resolve(
 // --- Machine and pinning.
 // The Node.js that runs the servers (--node=PATH), e.g. 24 beside this 20.
 const serverNode = args.has('node') ? resolve(String(args.get('node'))) : process.execPath;
-const serverNodeVersion = execFileSync(serverNode, ['--version'], { encoding: 'utf8' }).trim();
+const serverNodeVersion = execFileSync(serverNode, ['--version'], {
+  encoding: 'utf8',
+}).trim();
 const cores = availableParallelism();
 const pinned = cores >= 2 && hasTaskset() && !args.has('no-pin');
 if (pinned) {
   // Every thread of this process (autocannon included) on core 1; the servers go to core 0.
-  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], {
+    stdio: 'ignore',
+  });
 }
 const cpuModel = cpuModelName();
 // Which library was measured: the working tree is built by `npm run bench:context`.
@@ -210,7 +226,10 @@ function serverVariant(variant) {
     if (!OURS_PIECES.includes(piece))
       throw new Error(`unknown piece ${piece}: one of ${OURS_PIECES}`);
   }
-  return { variant: match ? 'ours' : variant, without: [...settings.oursWithout, ...pieces] };
+  return {
+    variant: match ? 'ours' : variant,
+    without: [...settings.oursWithout, ...pieces],
+  };
 }
 
 async function startServer(adapter, label) {
@@ -271,11 +290,11 @@ async function startServer(adapter, label) {
   };
 }
 
-function load(url, seconds) {
+function load(url, seconds, connections) {
   const route = ROUTES[new URL(url).pathname];
   return autocannon({
     url,
-    connections: settings.connections,
+    connections,
     duration: seconds,
     pipelining: 1,
     ...(settings.rate > 0 && { overallRate: settings.rate }),
@@ -287,7 +306,7 @@ function load(url, seconds) {
 
 // One measured window of a warmed-up server on one route, measured again while
 // other processes or the hypervisor took more than --max-foreign of a core.
-async function measureWindow(server, adapter, variant, route, round, waitedSeconds) {
+async function measureWindow(server, adapter, variant, route, connections, round, waitedSeconds) {
   const url = `http://127.0.0.1:${server.port}${route}`;
   // Other processes' CPU plus the hypervisor's steal: time the server could not have.
   const disturbance = (w) => (w.foreignPercent ?? 0) + (w.stealPercent ?? 0);
@@ -298,11 +317,11 @@ async function measureWindow(server, adapter, variant, route, round, waitedSecon
     const profile = cpuProf
       ? join(
           cpuProf,
-          `${adapter}-${variant}${route.replaceAll('/', '-')}-r${round}-a${attempts}.cpuprofile`,
+          `${adapter}-${variant}${route.replaceAll('/', '-')}-c${connections}-r${round}-a${attempts}.cpuprofile`,
         )
       : undefined;
     const attempt = {
-      ...(await server.window(() => load(url, settings.durationSeconds), profile)),
+      ...(await server.window(() => load(url, settings.durationSeconds, connections), profile)),
       profile,
     };
     if (!window || disturbance(attempt) < disturbance(window)) window = attempt;
@@ -324,6 +343,7 @@ async function measureWindow(server, adapter, variant, route, round, waitedSecon
     adapter,
     variant,
     route,
+    connections,
     round,
     reqPerSec: result.requests.average,
     requests: result.requests.total,
@@ -349,7 +369,7 @@ async function measureWindow(server, adapter, variant, route, round, waitedSecon
     ...(profile ? { cpuProfile: profile } : {}),
   };
   console.log(
-    `  ${settings.slices ? 'slice' : 'round'} ${round} ${adapter.padEnd(7)} ${variant.padEnd(15)} ${route.padEnd(6)} ` +
+    `  ${settings.slices ? 'slice' : 'round'} ${round} ${adapter.padEnd(7)} ${variant.padEnd(15)} ${route.padEnd(10)} c${String(connections).padEnd(3)} ` +
       `${Math.round(measurement.reqPerSec).toString().padStart(6)} req/s  p99 ${String(measurement.latencyP99Ms).padStart(3)} ms  ` +
       `${measurement.cpuUsPerRequest.toFixed(1).padStart(6)} µs/req  (server CPU ${(measurement.serverCpuUtilisation * 100).toFixed(0)}%` +
       (foreignPercent === undefined
@@ -359,8 +379,8 @@ async function measureWindow(server, adapter, variant, route, round, waitedSecon
   return measurement;
 }
 
-const warmUp = (server, route) =>
-  load(`http://127.0.0.1:${server.port}${route}`, settings.warmupSeconds);
+const warmUp = (server, route, connections) =>
+  load(`http://127.0.0.1:${server.port}${route}`, settings.warmupSeconds, connections);
 
 // A round: one server of one variant, started, warmed up and measured on every route.
 async function measure(adapter, variant, round) {
@@ -369,8 +389,12 @@ async function measure(adapter, variant, round) {
   const measurements = [];
   try {
     for (const route of settings.routes) {
-      await warmUp(server, route);
-      measurements.push(await measureWindow(server, adapter, variant, route, round, waitedSeconds));
+      for (const connections of settings.connections) {
+        await warmUp(server, route, connections);
+        measurements.push(
+          await measureWindow(server, adapter, variant, route, connections, round, waitedSeconds),
+        );
+      }
     }
   } finally {
     await server.close();
@@ -394,21 +418,31 @@ async function measureSliced(adapter) {
       server.pause();
     }
     for (const route of settings.routes) {
-      for (const server of servers.values()) {
-        server.resume();
-        await warmUp(server, route);
-        server.pause();
-      }
-      for (let slice = 1; slice <= settings.slices; slice++) {
-        const turn = (slice - 1) % settings.variants.length;
-        const order = [...settings.variants.slice(turn), ...settings.variants.slice(0, turn)];
-        for (const variant of order) {
-          const server = servers.get(variant);
+      for (const connections of settings.connections) {
+        for (const server of servers.values()) {
           server.resume();
-          measurements.push(
-            await measureWindow(server, adapter, variant, route, slice, waitedSeconds),
-          );
+          await warmUp(server, route, connections);
           server.pause();
+        }
+        for (let slice = 1; slice <= settings.slices; slice++) {
+          const turn = (slice - 1) % settings.variants.length;
+          const order = [...settings.variants.slice(turn), ...settings.variants.slice(0, turn)];
+          for (const variant of order) {
+            const server = servers.get(variant);
+            server.resume();
+            measurements.push(
+              await measureWindow(
+                server,
+                adapter,
+                variant,
+                route,
+                connections,
+                slice,
+                waitedSeconds,
+              ),
+            );
+            server.pause();
+          }
         }
       }
     }
@@ -428,73 +462,162 @@ function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+// summary[adapter][route][connections]: the rows of the variants.
 function summarise(runs) {
   const summary = {};
   for (const adapter of settings.adapters) {
     for (const route of settings.routes) {
-      const of = (variant) =>
-        runs.filter(
-          (run) => run.adapter === adapter && run.route === route && run.variant === variant,
+      for (const connections of settings.connections) {
+        const rows = summariseRows(
+          runs.filter(
+            (run) =>
+              run.adapter === adapter &&
+              run.route === route &&
+              (run.connections ?? connections) === connections,
+          ),
         );
-      const bare = of('bare');
-      const bareCpu = median(bare.map((run) => run.cpuUsPerRequest));
-      const rows = {};
-      for (const variant of settings.variants) {
-        const these = of(variant);
-        const cpu = median(these.map((run) => run.cpuUsPerRequest));
-        // Paired by round (the variants of a round ran back to back): how much the difference moves.
-        const paired = these.map(
-          (run) => run.cpuUsPerRequest - bare.find((b) => b.round === run.round).cpuUsPerRequest,
-        );
-        rows[variant] = {
-          reqPerSec: median(these.map((run) => run.reqPerSec)),
-          latencyP50Ms: median(these.map((run) => run.latencyP50Ms)),
-          latencyP99Ms: median(these.map((run) => run.latencyP99Ms)),
-          cpuUsPerRequest: cpu,
-          // User CPU is the code's own work; system CPU (socket writes, the
-          // wake-ups of the client) grows as throughput falls, for any slow variant.
-          userUsPerRequest: median(these.map((run) => run.userUsPerRequest)),
-          systemUsPerRequest: median(these.map((run) => run.systemUsPerRequest)),
-          userOverheadUsPerRequest:
-            variant === 'bare'
-              ? 0
-              : median(these.map((run) => run.userUsPerRequest)) -
-                median(bare.map((run) => run.userUsPerRequest)),
-          overheadUsPerRequest: variant === 'bare' ? 0 : cpu - bareCpu,
-          overheadPercent: variant === 'bare' ? 0 : ((cpu - bareCpu) / bareCpu) * 100,
-          // The median of the per-round (per-slice) differences: with --slices, the steadier figure.
-          pairedOverheadMedianUs: variant === 'bare' ? 0 : median(paired),
-          pairedOverheadRangeUs:
-            variant === 'bare' ? [0, 0] : [Math.min(...paired), Math.max(...paired)],
-          cpuUsPerRequestRange: [
-            Math.min(...these.map((run) => run.cpuUsPerRequest)),
-            Math.max(...these.map((run) => run.cpuUsPerRequest)),
-          ],
-          foreignCpuPercentMedian: these.every((run) => run.foreignCpuPercent !== undefined)
-            ? median(these.map((run) => run.foreignCpuPercent))
-            : undefined,
-          stealPercentMedian: these.every((run) => run.stealPercent !== undefined)
-            ? median(these.map((run) => run.stealPercent))
-            : undefined,
-          runs: these.length,
-        };
+        ((summary[adapter] ??= {})[route] ??= {})[connections] = rows;
       }
-      // The stack comparison: ours against bare and against the hand-wired anchor.
-      if (rows.ours && rows.bare) {
-        rows.ours.throughputOfBare = rows.ours.reqPerSec / rows.bare.reqPerSec;
-        rows.ours.p99OfBare = rows.ours.latencyP99Ms / Math.max(rows.bare.latencyP99Ms, 1);
-      }
-      if (rows.ours && rows['hand-wired']) {
-        rows.ours.throughputOfHandWired = rows.ours.reqPerSec / rows['hand-wired'].reqPerSec;
-        rows.ours.overheadOfHandWired =
-          rows.ours.overheadUsPerRequest / rows['hand-wired'].overheadUsPerRequest;
-        rows.ours.userOverheadOfHandWired =
-          rows.ours.userOverheadUsPerRequest / rows['hand-wired'].userOverheadUsPerRequest;
-      }
-      (summary[adapter] ??= {})[route] = rows;
     }
   }
   return summary;
+}
+
+// The rows of one adapter, route and connection count.
+function summariseRows(runs) {
+  const of = (variant) => runs.filter((run) => run.variant === variant);
+  const bare = of('bare');
+  const bareCpu = median(bare.map((run) => run.cpuUsPerRequest));
+  const rows = {};
+  for (const variant of settings.variants) {
+    const these = of(variant);
+    const cpu = median(these.map((run) => run.cpuUsPerRequest));
+    // Paired by round (the variants of a round ran back to back): how much the difference moves.
+    const paired = these.map(
+      (run) => run.cpuUsPerRequest - bare.find((b) => b.round === run.round).cpuUsPerRequest,
+    );
+    rows[variant] = {
+      reqPerSec: median(these.map((run) => run.reqPerSec)),
+      latencyP50Ms: median(these.map((run) => run.latencyP50Ms)),
+      latencyP99Ms: median(these.map((run) => run.latencyP99Ms)),
+      cpuUsPerRequest: cpu,
+      // User CPU is the code's own work; system CPU (socket writes, the
+      // wake-ups of the client) grows as throughput falls, for any slow variant.
+      userUsPerRequest: median(these.map((run) => run.userUsPerRequest)),
+      systemUsPerRequest: median(these.map((run) => run.systemUsPerRequest)),
+      userOverheadUsPerRequest:
+        variant === 'bare'
+          ? 0
+          : median(these.map((run) => run.userUsPerRequest)) -
+            median(bare.map((run) => run.userUsPerRequest)),
+      overheadUsPerRequest: variant === 'bare' ? 0 : cpu - bareCpu,
+      overheadPercent: variant === 'bare' ? 0 : ((cpu - bareCpu) / bareCpu) * 100,
+      // The median of the per-round (per-slice) differences: with --slices, the steadier figure.
+      pairedOverheadMedianUs: variant === 'bare' ? 0 : median(paired),
+      pairedOverheadRangeUs:
+        variant === 'bare' ? [0, 0] : [Math.min(...paired), Math.max(...paired)],
+      cpuUsPerRequestRange: [
+        Math.min(...these.map((run) => run.cpuUsPerRequest)),
+        Math.max(...these.map((run) => run.cpuUsPerRequest)),
+      ],
+      foreignCpuPercentMedian: these.every((run) => run.foreignCpuPercent !== undefined)
+        ? median(these.map((run) => run.foreignCpuPercent))
+        : undefined,
+      stealPercentMedian: these.every((run) => run.stealPercent !== undefined)
+        ? median(these.map((run) => run.stealPercent))
+        : undefined,
+      runs: these.length,
+    };
+  }
+  // The stack comparison: ours against bare and against the hand-wired anchor.
+  if (rows.ours && rows.bare) {
+    rows.ours.throughputOfBare = rows.ours.reqPerSec / rows.bare.reqPerSec;
+    rows.ours.p99OfBare = rows.ours.latencyP99Ms / Math.max(rows.bare.latencyP99Ms, 1);
+  }
+  if (rows.ours && rows['hand-wired']) {
+    rows.ours.throughputOfHandWired = rows.ours.reqPerSec / rows['hand-wired'].reqPerSec;
+    rows.ours.overheadOfHandWired =
+      rows.ours.overheadUsPerRequest / rows['hand-wired'].overheadUsPerRequest;
+    rows.ours.userOverheadOfHandWired =
+      rows.ours.userOverheadUsPerRequest / rows['hand-wired'].userOverheadUsPerRequest;
+  }
+  // What each piece costs inside ours: ours against ours without it, paired by slice (round).
+  if (rows.ours) {
+    const ours = of('ours');
+    for (const variant of Object.keys(rows)) {
+      if (!/^ours-/.test(variant)) continue;
+      const paired = of(variant)
+        .map((run) => {
+          const pair = ours.find((o) => o.round === run.round);
+          return pair && pair.cpuUsPerRequest - run.cpuUsPerRequest;
+        })
+        .filter((value) => value !== undefined);
+      rows[variant].pieceCostUs = rows.ours.cpuUsPerRequest - rows[variant].cpuUsPerRequest;
+      rows[variant].pairedPieceCostMedianUs = median(paired);
+    }
+  }
+  return rows;
+}
+
+/** Results of runs before --connections took a list: summary[adapter][route] was the rows. */
+function byConnections(summary, connections) {
+  const out = {};
+  for (const [adapter, routes] of Object.entries(summary)) {
+    for (const [route, value] of Object.entries(routes)) {
+      const isRows = Object.values(value).some((row) => row && 'cpuUsPerRequest' in row);
+      (out[adapter] ??= {})[route] = isRows ? { [connections]: value } : value;
+    }
+  }
+  return out;
+}
+
+// The pieces table: per adapter, route and connection count, ours and hand-wired over bare and
+// what each piece left out of ours (ours-PIECE) costs, paired medians.
+function piecesTable(summary) {
+  const pieces = settings.variants.filter((variant) => /^ours-/.test(variant));
+  const header = [
+    'adapter route connections',
+    'bare µs/req',
+    'ours over bare',
+    'hand-wired over bare',
+    ...pieces.map((variant) => variant.replace(/^ours-/, '')),
+  ];
+  const body = [];
+  for (const [adapter, routes] of Object.entries(summary)) {
+    for (const [route, byCount] of Object.entries(routes)) {
+      for (const [connections, rows] of Object.entries(byCount)) {
+        const over = (row) =>
+          row
+            ? `${row.overheadUsPerRequest >= 0 ? '+' : ''}${row.overheadUsPerRequest.toFixed(1)} (p ${row.pairedOverheadMedianUs.toFixed(1)})`
+            : '—';
+        body.push([
+          `${adapter} ${ROUTES[route].method} ${route} c${connections}`,
+          rows.bare ? rows.bare.cpuUsPerRequest.toFixed(1) : '—',
+          over(rows.ours),
+          over(rows['hand-wired']),
+          ...pieces.map((variant) =>
+            rows[variant]?.pairedPieceCostMedianUs === undefined
+              ? '—'
+              : rows[variant].pairedPieceCostMedianUs.toFixed(1),
+          ),
+        ]);
+      }
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const fmt = (cells) =>
+    '| ' +
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') +
+    ' |';
+  return [
+    '\nµs/request over bare (difference of medians, p: paired median)' +
+      (pieces.length ? '; each piece: ours − ours without it, paired median' : ''),
+    fmt(header),
+    '|' +
+      widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') +
+      '|',
+    ...body.map(fmt),
+  ].join('\n');
 }
 
 function table(summary) {
@@ -512,46 +635,50 @@ function table(summary) {
     'others / steal %',
   ];
   for (const [adapter, routes] of Object.entries(summary)) {
-    for (const [route, rows] of Object.entries(routes)) {
-      const body = Object.entries(rows).map(([variant, row]) => [
-        variant,
-        Math.round(row.reqPerSec).toString(),
-        String(row.latencyP50Ms),
-        String(row.latencyP99Ms),
-        row.cpuUsPerRequest.toFixed(1),
-        `${row.userUsPerRequest.toFixed(1)} + ${row.systemUsPerRequest.toFixed(1)}`,
-        variant === 'bare'
-          ? '—'
-          : `${row.overheadUsPerRequest >= 0 ? '+' : ''}${row.overheadUsPerRequest.toFixed(1)} (${row.overheadPercent >= 0 ? '+' : ''}${row.overheadPercent.toFixed(0)}%)`,
-        variant === 'bare'
-          ? '—'
-          : `${row.userOverheadUsPerRequest >= 0 ? '+' : ''}${row.userOverheadUsPerRequest.toFixed(1)}`,
-        variant === 'bare'
-          ? '—'
-          : `${row.pairedOverheadMedianUs.toFixed(1)} (${row.pairedOverheadRangeUs.map((v) => v.toFixed(1)).join(' … ')})`,
-        row.foreignCpuPercentMedian === undefined
-          ? '?'
-          : `${row.foreignCpuPercentMedian.toFixed(0)} / ${row.stealPercentMedian.toFixed(0)}`,
-      ]);
-      const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-      const fmt = (cells) =>
-        '| ' +
-        cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') +
-        ' |';
-      lines.push(`\n${adapter} ${ROUTES[route].method} ${route}`);
-      lines.push(fmt(header));
-      lines.push(
-        '|' +
-          widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') +
-          '|',
-      );
-      for (const row of body) lines.push(fmt(row));
+    for (const [route, byCount] of Object.entries(routes)) {
+      for (const [connections, rows] of Object.entries(byCount)) {
+        const body = Object.entries(rows).map(([variant, row]) => [
+          variant,
+          Math.round(row.reqPerSec).toString(),
+          String(row.latencyP50Ms),
+          String(row.latencyP99Ms),
+          row.cpuUsPerRequest.toFixed(1),
+          `${row.userUsPerRequest.toFixed(1)} + ${row.systemUsPerRequest.toFixed(1)}`,
+          variant === 'bare'
+            ? '—'
+            : `${row.overheadUsPerRequest >= 0 ? '+' : ''}${row.overheadUsPerRequest.toFixed(1)} (${row.overheadPercent >= 0 ? '+' : ''}${row.overheadPercent.toFixed(0)}%)`,
+          variant === 'bare'
+            ? '—'
+            : `${row.userOverheadUsPerRequest >= 0 ? '+' : ''}${row.userOverheadUsPerRequest.toFixed(1)}`,
+          variant === 'bare'
+            ? '—'
+            : `${row.pairedOverheadMedianUs.toFixed(1)} (${row.pairedOverheadRangeUs.map((v) => v.toFixed(1)).join(' … ')})`,
+          row.foreignCpuPercentMedian === undefined
+            ? '?'
+            : `${row.foreignCpuPercentMedian.toFixed(0)} / ${row.stealPercentMedian.toFixed(0)}`,
+        ]);
+        const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+        const fmt = (cells) =>
+          '| ' +
+          cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') +
+          ' |';
+        lines.push(`\n${adapter} ${ROUTES[route].method} ${route}, ${connections} connections`);
+        lines.push(fmt(header));
+        lines.push(
+          '|' +
+            widths
+              .map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':'))
+              .join('|') +
+            '|',
+        );
+        for (const row of body) lines.push(fmt(row));
+      }
     }
   }
   return lines.join('\n');
 }
 
-// --- Chart: server CPU µs per request, one group of bars per adapter and route.
+// --- Chart: server CPU µs per request, one group of bars per adapter, route and connections.
 function chart(summary) {
   const colours = {
     bare: '#7f8c8d',
@@ -562,7 +689,12 @@ function chart(summary) {
     ours: '#2980b9',
   };
   const groups = Object.entries(summary).flatMap(([adapter, routes]) =>
-    Object.entries(routes).map(([route, rows]) => ({ label: `${adapter} ${route}`, rows })),
+    Object.entries(routes).flatMap(([route, byCount]) =>
+      Object.entries(byCount).map(([connections, rows]) => ({
+        label: `${adapter} ${route} c${connections}`,
+        rows,
+      })),
+    ),
   );
   const variants = settings.variants;
   const max = Math.max(
@@ -615,7 +747,7 @@ if (args.has('chart-from')) {
   const saved = JSON.parse(readFileSync(from, 'utf8'));
   Object.assign(settings, saved.settings);
   const svg = from.replace(/\.json$/, '.svg');
-  writeFileSync(svg, chart(saved.summary));
+  writeFileSync(svg, chart(byConnections(saved.summary, saved.settings.connections)));
   console.log(`chart: ${svg}`);
   process.exit(0);
 }
@@ -624,7 +756,7 @@ const started = new Date();
 const library = libraryVersion();
 console.log(
   `http-overhead: ${settings.adapters.join('+')} × ${settings.variants.join(', ')} on ${settings.routes.join(', ')}; ` +
-    `${settings.connections} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ` +
+    `${settings.connections.join(' and ')} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ` +
     (settings.slices
       ? `${settings.slices} slices (servers kept up)`
       : `${settings.repeats} repeat(s)`),
@@ -653,6 +785,7 @@ if (settings.slices) {
 
 const summary = summarise(runs);
 console.log(table(summary));
+console.log(piecesTable(summary));
 mkdirSync(dirname(out), { recursive: true });
 let json = JSON.stringify(
   {
@@ -671,7 +804,10 @@ let json = JSON.stringify(
 try {
   // Written as the repo's `prettier --check .` expects it.
   const prettier = await import('prettier');
-  json = await prettier.format(json, { ...(await prettier.resolveConfig(out)), filepath: out });
+  json = await prettier.format(json, {
+    ...(await prettier.resolveConfig(out)),
+    filepath: out,
+  });
 } catch {
   json += '\n';
 }
@@ -679,19 +815,21 @@ writeFileSync(out, json);
 const svg = out.replace(/\.json$/, '.svg');
 writeFileSync(svg, chart(summary));
 for (const [adapter, routes] of Object.entries(summary)) {
-  for (const [route, rows] of Object.entries(routes)) {
-    const { ours } = rows;
-    if (!ours?.throughputOfBare) continue;
-    console.log(
-      `${adapter} ${route}: ours keeps ${(ours.throughputOfBare * 100).toFixed(0)}% of bare throughput, ` +
-        `adds ${ours.overheadUsPerRequest.toFixed(1)} µs/req (${ours.userOverheadUsPerRequest.toFixed(1)} of it user CPU)` +
-        (ours.overheadOfHandWired === undefined
-          ? ''
-          : `, ${(1 / ours.overheadOfHandWired).toFixed(1)}× less than hand-wired ` +
-            `(${(1 / ours.userOverheadOfHandWired).toFixed(1)}× in user CPU), ` +
-            `${(ours.throughputOfHandWired * 100).toFixed(0)}% of hand-wired throughput`) +
-        `; p99 ${ours.p99OfBare.toFixed(2)}× bare`,
-    );
+  for (const [route, byCount] of Object.entries(routes)) {
+    for (const [connections, rows] of Object.entries(byCount)) {
+      const { ours } = rows;
+      if (!ours?.throughputOfBare) continue;
+      console.log(
+        `${adapter} ${route} c${connections}: ours keeps ${(ours.throughputOfBare * 100).toFixed(0)}% of bare throughput, ` +
+          `adds ${ours.overheadUsPerRequest.toFixed(1)} µs/req (${ours.userOverheadUsPerRequest.toFixed(1)} of it user CPU)` +
+          (ours.overheadOfHandWired === undefined
+            ? ''
+            : `, ${(1 / ours.overheadOfHandWired).toFixed(1)}× less than hand-wired ` +
+              `(${(1 / ours.userOverheadOfHandWired).toFixed(1)}× in user CPU), ` +
+              `${(ours.throughputOfHandWired * 100).toFixed(0)}% of hand-wired throughput`) +
+          `; p99 ${ours.p99OfBare.toFixed(2)}× bare`,
+      );
+    }
   }
 }
 console.log(`\nresults: ${out}\nchart: ${svg}`);

@@ -68,6 +68,20 @@ function isoTimestamp(): string {
   return lastTimestamp;
 }
 const STACK_LINE = /\n\s+at /;
+const PINO_METADATA = Symbol.for('pino.metadata');
+
+/**
+ * The `base` fields as pino writes them after the time: `,"name":value` for
+ * each field that is set, in order (pino leaves out undefined ones). The
+ * access-line test compares the bytes with pino's own line.
+ */
+function serializedBase(base: Record<string, string | undefined>): string {
+  let serialized = '';
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined) serialized += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
+  }
+  return serialized;
+}
 
 /** The names redacted besides the built-in ones: the API-key header and `redactFields`. */
 export function extraSensitiveNames(
@@ -89,7 +103,7 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
   readonly pino: PinoLogger;
   private readonly options: ResolvedLoggingOptions;
   private readonly accessLineStream?: DestinationStream;
-  /** pino's serialized `base` fields (`,"service":…`), shared by every line. */
+  /** The `base` fields as pino serializes them (`,"service":…`), shared by every line. */
   private readonly chindings: string;
 
   constructor(
@@ -99,14 +113,15 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
     this.options = resolveLoggingOptions(options);
     const redact = fieldRedactor(extraSensitiveNames(config, this.options));
     const destination = this.options.destination ?? stdoutDestination();
+    const base = {
+      service: config.SERVICE_NAME,
+      version: config.SERVICE_VERSION,
+      environment: config.ENVIRONMENT,
+    };
     this.pino = pino(
       {
         level: PINO_LEVELS[config.LOG_LEVEL ?? 'INFO'],
-        base: {
-          service: config.SERVICE_NAME,
-          version: config.SERVICE_VERSION,
-          environment: config.ENVIRONMENT,
-        },
+        base,
         timestamp: isoTimestamp,
         formatters: {
           level: (label) => ({ level: label }),
@@ -123,14 +138,13 @@ export class ServiceLogger implements LoggerService, OnApplicationShutdown {
       destination,
     );
     // Access lines skip pino's serialization, except where pino must see
-    // them: a destination that wants each line's metadata (multistream), or a
-    // traced process (the span's ids come from the mixin).
-    const internals = this.pino as unknown as Record<symbol, unknown>;
-    const stream = internals[pino.symbols.streamSym] as DestinationStream &
-      Partial<Record<symbol, unknown>>;
-    const isPlainStream = stream[pino.symbols.needsMetadataGsym] !== true;
-    this.accessLineStream = isPlainStream && !isTracingActive() ? stream : undefined;
-    this.chindings = internals[pino.symbols.chindingsSym] as string;
+    // them: a destination that asks for each line's metadata (pino's
+    // documented `Symbol.for('pino.metadata')` flag, set by multistream), or
+    // a traced process (the span's ids come from the mixin).
+    const wantsMetadata =
+      (destination as unknown as Partial<Record<symbol, unknown>>)[PINO_METADATA] === true;
+    this.accessLineStream = wantsMetadata || isTracingActive() ? undefined : destination;
+    this.chindings = serializedBase(base);
   }
 
   log(message: unknown, ...optionalParams: unknown[]): void {

@@ -1,3 +1,6 @@
+import type { Type } from '@nestjs/common';
+import type { ProblemExceptionFilter } from './problem-exception.filter.js';
+
 /** Options of ErrorsModule. */
 export interface ErrorsOptions {
   /**
@@ -17,6 +20,14 @@ export interface ErrorsOptions {
    * @default []
    */
   extraBodyTypes?: string[];
+  /**
+   * The global exception filter class: a subclass of ProblemExceptionFilter
+   * overriding `handleHttp()` or `handleRpc()`. Its constructor's
+   * dependencies are resolved from the library's ProblemResponseModule,
+   * which sees ProblemResponder, HttpAdapterHost and the app's global providers.
+   * @default ProblemExceptionFilter
+   */
+  exceptionFilter?: Type<ProblemExceptionFilter>;
 }
 
 export interface ResolvedErrorsOptions {

@@ -19,7 +19,8 @@ interface RequestLike {
  * RFC 9457 `application/problem+json` answer, but a failed terminus health
  * check, which keeps terminus' own 503 body; every error of a message
  * handler is logged and, for request-response callers, answered with the
- * same problem object. Override handleHttp or handleRpc to change either.
+ * same problem object. Override handleHttp or handleRpc to change either,
+ * and name the subclass in `ErrorsOptions.exceptionFilter`.
  */
 @Catch()
 export class ProblemExceptionFilter implements ExceptionFilter {

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, ModuleRef } from '@nestjs/core';
 import { HttpPipelineModule } from '../http/http-pipeline.module.js';
 import { ProblemExceptionFilter } from './problem-exception.filter.js';
 import { ProblemResponder } from './problem-responder.js';
 import { serviceConfigProvider } from '../config/default-service-config.js';
+import { ERRORS_OPTIONS } from './errors.module-definition.js';
+import type { ErrorsOptions } from './errors.options.js';
 
 /**
  * The problem+json answer itself: ProblemResponder and the global exception
@@ -19,7 +21,13 @@ import { serviceConfigProvider } from '../config/default-service-config.js';
     ProblemResponder,
     // The configured dependencies' URLs name a bare connection error's dependency.
     serviceConfigProvider,
-    { provide: APP_FILTER, useClass: ProblemExceptionFilter },
+    {
+      provide: APP_FILTER,
+      // The app's subclass when `exceptionFilter` names one.
+      useFactory: (moduleRef: ModuleRef, options: ErrorsOptions | undefined) =>
+        moduleRef.create(options?.exceptionFilter ?? ProblemExceptionFilter),
+      inject: [ModuleRef, { token: ERRORS_OPTIONS, optional: true }],
+    },
   ],
   exports: [ProblemResponder],
 })

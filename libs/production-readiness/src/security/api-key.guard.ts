@@ -59,7 +59,8 @@ function clip(value: string | string[] | undefined): string | undefined {
  * finds the key checked (fastify-api-key-hooks.ts).
  *
  * Override `getTracker()` to count failures per something else than the
- * client address, or `getPresentedKey()` to read the key differently.
+ * client address, or `getPresentedKey()` to read the key differently, and
+ * name the subclass in `SecurityOptions.apiKeyGuard`.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate, OnModuleInit {

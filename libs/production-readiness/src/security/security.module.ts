@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, ModuleRef } from '@nestjs/core';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { SERVICE_CONFIG, serviceConfigProvider } from '../config/default-service-config.js';
 import { RedisConnection } from '../redis/redis-connection.js';
@@ -51,7 +51,14 @@ import { ProblemResponseModule } from '../errors/problem-response.module.js';
           : new MemoryAuthFailureStore(policy.options.maxTrackedAddresses),
       inject: [SecurityPolicy, { token: RedisConnection, optional: true }],
     },
-    ApiKeyGuard,
+    {
+      provide: ApiKeyGuard,
+      // The app's subclass when `apiKeyGuard` names one, built with this
+      // module's providers; the Fastify hooks and APP_GUARD share it.
+      useFactory: (options: SecurityOptions, moduleRef: ModuleRef) =>
+        moduleRef.create(options.apiKeyGuard ?? ApiKeyGuard),
+      inject: [SECURITY_OPTIONS, ModuleRef],
+    },
     ApiKeyRoutes,
     SecurityScreen,
     FastifyApiKeyHooks,

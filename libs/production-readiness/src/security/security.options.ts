@@ -1,4 +1,6 @@
+import type { Type } from '@nestjs/common';
 import type { HelmetOptions } from 'helmet';
+import type { ApiKeyGuard } from './api-key.guard.js';
 
 /** CORS: the allowlist itself is `CORS_ORIGINS`; these shape the answers. */
 export interface CorsOptions {
@@ -113,6 +115,14 @@ export interface SecurityOptions {
   cors?: CorsOptions | false;
   /** Security headers; `false` sends none. @default {} */
   headers?: SecurityHeadersOptions | false;
+  /**
+   * The guard class: a subclass of ApiKeyGuard overriding `getTracker()` or
+   * `getPresentedKey()`. It serves as APP_GUARD and in the Fastify onRequest
+   * hooks; its constructor's dependencies are resolved from SecurityModule,
+   * which sees the library's providers and the app's global ones.
+   * @default ApiKeyGuard
+   */
+  apiKeyGuard?: Type<ApiKeyGuard>;
 }
 
 export const DEFAULT_CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];

@@ -53,10 +53,11 @@ import {
   BaseServiceConfig,
   createLogDestination,
   HttpPipelineModule,
-  HttpRequestPipeline,
   ProductionReadinessModule,
   ServiceLogger,
 } from 'nestjs-production-readiness';
+// Internal pieces, measured alone: from the build, not the package's public entry.
+import { HttpRequestPipeline } from '../libs/production-readiness/dist/http/http-request-pipeline.js';
 import pino from 'pino';
 import { tap } from 'rxjs';
 

@@ -22,11 +22,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DEFAULT_HTTP_DURATION_BUCKETS,
-  MetricsRegistry,
-  HttpMetrics,
-} from 'nestjs-production-readiness';
+import { MetricsRegistry } from 'nestjs-production-readiness';
+// Internal pieces, measured alone: from the build, not the package's public entry.
+import { HttpMetrics } from '../libs/production-readiness/dist/metrics/http-metrics.js';
+import { DEFAULT_HTTP_DURATION_BUCKETS } from '../libs/production-readiness/dist/metrics/metrics.options.js';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { cliArgs } from './cli-args.mjs';
 

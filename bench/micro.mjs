@@ -16,19 +16,22 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadRequestException } from '@nestjs/common';
 import {
-  ApiKeySet,
-  classifyError,
-  correlationIdFrom,
-  CorsPolicy,
   ErrorCode,
-  HttpMetrics,
-  isSafeCorrelationId,
   MetricsRegistry,
   RequestContext,
-  SecurityPolicy,
   ServiceError,
   ServiceLogger,
 } from 'nestjs-production-readiness';
+// Internal pieces, measured alone: from the build, not the package's public entry.
+import {
+  correlationIdFrom,
+  isSafeCorrelationId,
+} from '../libs/production-readiness/dist/context/correlation-id.js';
+import { classifyError } from '../libs/production-readiness/dist/errors/classify-error.js';
+import { HttpMetrics } from '../libs/production-readiness/dist/metrics/http-metrics.js';
+import { ApiKeySet } from '../libs/production-readiness/dist/security/api-key-set.js';
+import { CorsPolicy } from '../libs/production-readiness/dist/security/cors-policy.js';
+import { SecurityPolicy } from '../libs/production-readiness/dist/security/security-policy.js';
 import { Bench } from 'tinybench';
 import { cliArgs } from './cli-args.mjs';
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ERROR_CODE_STATUS, ErrorCode } from 'nestjs-production-readiness';
+import { ErrorCode } from 'nestjs-production-readiness';
+import { ERROR_CODE_STATUS } from '../../libs/production-readiness/src/errors/error-code.js';
 import { describe, expect, it } from 'vitest';
 
 // The page that holds the error-code table.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { MetricsRegistry, MetricsServer } from 'nestjs-production-readiness';
+import { MetricsRegistry } from 'nestjs-production-readiness';
+import { MetricsServer } from '../../libs/production-readiness/src/metrics/metrics-server.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BoomController } from '../support/boom.controller.js';
 import {

@@ -13,8 +13,8 @@ import {
   MessageBus,
   RequestContext,
   ServiceError,
-  type MessageTransportKind,
 } from 'nestjs-production-readiness';
+import { type MessageTransportKind } from '../../libs/production-readiness/src/messaging/message-bus.js';
 import { withHeaders } from 'nestjs-production-readiness/messaging';
 import { lastValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -19,8 +19,8 @@ import {
   OverloadProtection,
   ProductionReadinessModule,
   startMessageConsumers,
-  type MessageTransportKind,
 } from 'nestjs-production-readiness';
+import { type MessageTransportKind } from '../../libs/production-readiness/src/messaging/message-bus.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withEnv } from '../support/essay-service.js';
 import { LogCapture } from '../support/log-capture.js';

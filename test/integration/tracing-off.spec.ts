@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
-import { isTracingActive, startTracing, tracingState } from 'nestjs-production-readiness';
+import { isTracingActive, startTracing } from 'nestjs-production-readiness';
+import { tracingState } from '../../libs/production-readiness/src/tracing/tracing-state.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startCapturedEssayService,

@@ -12,7 +12,7 @@ import { DEFAULT_HEALTH_PATHS } from './health/health.options.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
-import { ReadinessReportModule } from './readiness-report/readiness-report.module.js';
+import { StartupReportModule } from './startup-report/startup-report.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 import { OverloadModule } from './overload/overload.module.js';
@@ -141,7 +141,7 @@ export const {
             ...fromRoot,
             useFactory: ({ httpClient }: ProductionReadinessConcernOptions) => httpClient ?? {},
           }),
-          ReadinessReportModule,
+          StartupReportModule,
         ],
         exports: [
           PRODUCTION_READINESS_OPTIONS,
@@ -158,7 +158,7 @@ export const {
           OverloadModule,
           ResilienceModule,
           HttpClientModule,
-          ReadinessReportModule,
+          StartupReportModule,
         ],
       };
     },

@@ -1,6 +1,13 @@
 /** Injection token of HealthModule's options. */
 export const HEALTH_OPTIONS = 'HEALTH_OPTIONS';
 
+/**
+ * What a check answers: up, with optional details for the report, or down
+ * with the reason shown as the check's `error` (sanitized of secret URLs).
+ */
+export type CheckVerdict =
+  { up: true; details?: Record<string, unknown> } | { up: false; reason: string };
+
 /** A dependency the service needs (or would like) to serve traffic. */
 export interface DependencyCheck {
   /** Its name in reports: `database`, `redis`, `broker`, `language-tool`. */
@@ -14,12 +21,10 @@ export interface DependencyCheck {
   /** This check's own timeout. @default HealthOptions.checkTimeoutMs */
   timeoutMs?: number;
   /**
-   * Resolves (optionally with details) when the dependency answers; throws or
-   * rejects when it doesn't. The signal aborts at the timeout.
+   * Gives the dependency's verdict. A throw, a rejection or no answer within
+   * the timeout also counts as down. The signal aborts at the timeout.
    */
-  check(
-    signal: AbortSignal,
-  ): Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+  check(signal: AbortSignal): CheckVerdict | Promise<CheckVerdict>;
 }
 
 /** An HTTP dependency checked with a GET; any answer below 500 counts as up. */

@@ -3,19 +3,28 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BaseServiceConfig } from '../config/base-service.config.js';
 import { SERVICE_CONFIG } from '../config/default-service-config.js';
-import { HEALTH_OPTIONS, type DependencyCheck, type HealthOptions } from './health.options.js';
-import { fromTerminusIndicator } from './indicators/terminus.indicator.js';
+import {
+  HEALTH_OPTIONS,
+  type CheckVerdict,
+  type DependencyCheck,
+  type HealthOptions,
+} from './health.options.js';
+import { fromTerminusIndicator } from './checks/terminus-indicator.check.js';
 import { ReadinessService } from './readiness.service.js';
 
 const DATABASE_URL = 'postgres://essay_app:hunter2-db@db.internal:5432/essays';
 
-/** A check that counts its calls and answers after `delayMs` (never, when `hangs`). */
+/**
+ * A check that counts its calls and answers after `delayMs` (never, when
+ * `hangs`): down with `downReason`, by throwing `fails`, or up.
+ */
 function countingCheck(
   name: string,
   behaviour: {
     delayMs?: number;
     hangs?: boolean;
     fails?: string;
+    downReason?: string;
     required?: boolean;
     timeoutMs?: number;
   } = {},
@@ -26,13 +35,14 @@ function countingCheck(
     timeoutMs: behaviour.timeoutMs,
     calls: 0,
     signals: [] as AbortSignal[],
-    check: async (signal: AbortSignal) => {
+    check: async (signal: AbortSignal): Promise<CheckVerdict> => {
       check.calls += 1;
       check.signals.push(signal);
       if (behaviour.hangs) return new Promise<never>(() => undefined);
       if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
       if (behaviour.fails) throw new Error(behaviour.fails);
-      return { version: '15.2' };
+      if (behaviour.downReason) return { up: false, reason: behaviour.downReason };
+      return { up: true, details: { version: '15.2' } };
     },
   };
   return check;
@@ -159,6 +169,26 @@ describe('ReadinessService', () => {
       });
     });
 
+    it('fails when a required check answers down, with its reason sanitized of the secret URLs', async () => {
+      const readiness = await started({
+        checks: [
+          countingCheck('payments-queue', { downReason: 'queue full on db.internal:5432' }),
+          countingCheck('broker'),
+        ],
+      });
+
+      const report = await readiness.report();
+
+      expect(report.status).toBe('fail');
+      expect(report.checks['payments-queue']).toEqual({
+        status: 'down',
+        required: true,
+        responseTimeMs: expect.any(Number) as unknown,
+        error: 'queue full on ***',
+      });
+      expect(report.checks.broker?.status).toBe('up');
+    });
+
     it('fails when a required check throws, with its error sanitized of the secret URLs', async () => {
       const readiness = await started({
         checks: [
@@ -236,6 +266,45 @@ describe('ReadinessService', () => {
       expect(first.calls).toBe(0);
     });
 
+    it('reports a check that throws synchronously as down instead of failing the whole report', async () => {
+      const readiness = await started({
+        checks: [
+          {
+            name: 'search',
+            check: () => {
+              throw new TypeError('index is not a function');
+            },
+          },
+          countingCheck('database'),
+        ],
+      });
+
+      const report = await readiness.report();
+
+      expect(report.status).toBe('fail');
+      expect(report.checks.search).toMatchObject({
+        status: 'down',
+        error: 'index is not a function',
+      });
+      expect(report.checks.database?.status).toBe('up');
+    });
+
+    it('reports a wrapped terminus indicator that is down with its message', async () => {
+      const indicators = new HealthIndicatorService();
+      const readiness = await started({
+        checks: [
+          fromTerminusIndicator('api', () =>
+            indicators.check('api').down({ message: 'api answered 503' }),
+          ),
+        ],
+      });
+
+      const report = await readiness.report();
+
+      expect(report.status).toBe('fail');
+      expect(report.checks.api).toMatchObject({ status: 'down', error: 'api answered 503' });
+    });
+
     it('reports a wrapped terminus indicator with its details', async () => {
       const indicators = new HealthIndicatorService();
       const readiness = await started({
@@ -253,7 +322,10 @@ describe('ReadinessService', () => {
         checks: [
           {
             name: 'search',
-            check: () => ({ status: 'green', responseTime: 3, cachedResponse: true, shards: 5 }),
+            check: () => ({
+              up: true,
+              details: { status: 'green', responseTime: 3, cachedResponse: true, shards: 5 },
+            }),
           },
         ],
       });

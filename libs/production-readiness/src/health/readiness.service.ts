@@ -22,10 +22,10 @@ import {
   type ResolvedHealthOptions,
 } from './health.options.js';
 import type { CheckReport, HealthReport } from './health-report.js';
-import { brokerCheck } from './indicators/broker.indicator.js';
-import { databaseCheck, findDataSource } from './indicators/database.indicator.js';
-import { httpCheck } from './indicators/http.indicator.js';
-import { redisCheck } from './indicators/redis.indicator.js';
+import { brokerCheck } from './checks/broker.check.js';
+import { databaseCheck, findDataSource } from './checks/database.check.js';
+import { httpCheck } from './checks/http.check.js';
+import { redisCheck } from './checks/redis.check.js';
 import { messageSanitizer } from './sanitize-message.js';
 
 /**
@@ -158,7 +158,11 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
     const required = check.required ?? true;
     let attempt = this.indicators
       .check(check.name)
-      .attempt(async ({ signal }) => withoutReservedKeys(await check.check(signal)))
+      .attempt(async ({ signal }) => {
+        const verdict = await check.check(signal);
+        if (!verdict.up) throw new CheckDownError(verdict.reason);
+        return withoutReservedKeys(verdict.details);
+      })
       .withTimeout(check.timeoutMs ?? this.options.checkTimeoutMs);
     if (this.options.cacheTtlMs > 0) attempt = attempt.cacheFor(this.options.cacheTtlMs);
     const result = (await attempt)[check.name];
@@ -186,7 +190,12 @@ export class ReadinessService implements OnModuleInit, OnApplicationBootstrap, O
 // `cachedResponse`), which would turn one check's details into a 500 on every probe.
 const RESERVED_DETAILS = new Set(['status', 'responseTime', 'cachedResponse']);
 
-function withoutReservedKeys(details: Record<string, unknown> | void): Record<string, unknown> {
+function withoutReservedKeys(
+  details: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   if (!details) return {};
   return Object.fromEntries(Object.entries(details).filter(([key]) => !RESERVED_DETAILS.has(key)));
 }
+
+// Thrown for a down verdict: terminus reports a rejected attempt as down, with its message.
+class CheckDownError extends Error {}

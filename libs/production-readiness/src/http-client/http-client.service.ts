@@ -7,7 +7,7 @@ import { ErrorCode } from '../errors/error-code.js';
 import { isServiceError, ServiceError } from '../errors/service-error.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { ResiliencePolicies } from '../resilience/resilience-policies.service.js';
-import type { AttemptContext } from '../resilience/resilience-policy.js';
+import type { AttemptContext } from '../resilience/resilience-pipeline.js';
 import { parseRetryAfter } from '../resilience/retry-schedule.js';
 import { isTransientError, TRANSIENT_STATUSES } from '../resilience/transient-error.js';
 import {

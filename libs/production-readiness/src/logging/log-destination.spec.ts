@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogDestination, type LogDestination } from './log-destination.js';
 
-const run = promisify(execFile);
 const directory = mkdtempSync(join(tmpdir(), 'log-destination-'));
 let fileNumber = 0;
 const opened: LogDestination[] = [];
@@ -82,23 +79,5 @@ describe('createLogDestination()', () => {
     const before = process.listenerCount('exit');
     for (let n = 0; n < 20; n++) createLogDestination(newFile()).end();
     expect(process.listenerCount('exit')).toBe(before);
-  });
-
-  it('loses no line when the process exits right after logging', async () => {
-    const path = newFile();
-    // The built module (the test suite builds first): a plain node process can't load .ts.
-    const moduleUrl = new URL('../../dist/logging/log-destination.js', import.meta.url).href;
-    // Lines are written, then the process exits in the same tick: only the
-    // synchronous write at exit can save them.
-    const script = `
-      const { createLogDestination } = await import(${JSON.stringify(moduleUrl)});
-      const destination = createLogDestination(${JSON.stringify(path)});
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the file is open
-      for (let n = 0; n < 3000; n++) destination.write(JSON.stringify({ n }) + '\\n');
-      process.exit(0);
-    `;
-    await run(process.execPath, ['--input-type=module', '-e', script]);
-    const numbers = linesOf(path).map((text) => (JSON.parse(text) as { n: number }).n);
-    expect(numbers).toEqual(Array.from({ length: 3000 }, (_, n) => n));
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { findDataSource } from '../health/indicators/database.indicator.js';
+import { findDataSource } from '../health/checks/database.check.js';
 import { MetricsRegistry, type PoolUsage } from './metrics-registry.js';
 
 // node-postgres' Pool, as TypeORM's postgres driver holds it (`driver.master`).

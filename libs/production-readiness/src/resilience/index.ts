@@ -7,13 +7,13 @@ export {
 export { ResilienceModule } from './resilience.module.js';
 export { circuitCheckName, ResiliencePolicies } from './resilience-policies.service.js';
 export {
-  ResiliencePolicy,
+  ResiliencePipeline,
   type AttemptContext,
   type ExecuteOptions,
   type PolicyCallOutcome,
   type PolicyObserver,
   type RetryOutcome,
-} from './resilience-policy.js';
+} from './resilience-pipeline.js';
 export {
   DEFAULT_ATTEMPT_TIMEOUT_MS,
   DEFAULT_BULKHEAD,

@@ -11,11 +11,11 @@ import { ReadinessService } from '../health/readiness.service.js';
 import { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from './circuit-breaker.js';
 import {
-  ResiliencePolicy,
+  ResiliencePipeline,
   type AttemptContext,
   type ExecuteOptions,
   type PolicyObserver,
-} from './resilience-policy.js';
+} from './resilience-pipeline.js';
 import {
   RESILIENCE_OPTIONS,
   resolvePolicyOptions,
@@ -49,7 +49,7 @@ export function circuitCheckName(policy: string): string {
 @Injectable()
 export class ResiliencePolicies implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Resilience');
-  private readonly policies = new Map<string, ResiliencePolicy>();
+  private readonly policies = new Map<string, ResiliencePipeline>();
   private readonly defaults: ResiliencePolicyOptions;
   private readonly observer: PolicyObserver;
   private readonly checked = new Set<string>();
@@ -118,9 +118,9 @@ export class ResiliencePolicies implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Declares (or replaces) a policy at run time; its options are validated at once. */
-  define(name: string, options: ResiliencePolicyOptions = {}): ResiliencePolicy {
+  define(name: string, options: ResiliencePolicyOptions = {}): ResiliencePipeline {
     this.policies.get(name)?.dispose();
-    const policy = new ResiliencePolicy(
+    const policy = new ResiliencePipeline(
       resolvePolicyOptions(name, options, this.defaults),
       this.observer,
     );
@@ -135,7 +135,7 @@ export class ResiliencePolicies implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The declared policy; throws naming the declared ones when there is none. */
-  get(name: string): ResiliencePolicy {
+  get(name: string): ResiliencePipeline {
     const policy = this.policies.get(name);
     if (!policy) {
       const declared = [...this.policies.keys()].join(', ') || 'none';
@@ -147,7 +147,7 @@ export class ResiliencePolicies implements OnModuleInit, OnApplicationShutdown {
     return policy;
   }
 
-  /** Runs `fn` under the named policy: see ResiliencePolicy and ExecuteOptions. */
+  /** Runs `fn` under the named policy: see ResiliencePipeline and ExecuteOptions. */
   execute<T, F = T>(
     name: string,
     fn: (context: AttemptContext) => Promise<T> | T,
@@ -159,7 +159,7 @@ export class ResiliencePolicies implements OnModuleInit, OnApplicationShutdown {
   }
 
   // Registered at first use: a dependency never called has no breaker state to report.
-  private registerCheck(policy: ResiliencePolicy): void {
+  private registerCheck(policy: ResiliencePipeline): void {
     this.checked.add(policy.name);
     const { breaker } = policy;
     if (!breaker || !this.readiness || !policy.options.circuitBreaker) return;
@@ -168,13 +168,15 @@ export class ResiliencePolicies implements OnModuleInit, OnApplicationShutdown {
       required: policy.options.circuitBreaker.required,
       check: () => {
         if (breaker.state === 'open') {
-          throw new Error(
-            `circuit open: calls fail fast for another ${breaker.remainingOpenMs} ms`,
-          );
+          return {
+            up: false,
+            reason: `circuit open: calls fail fast for another ${breaker.remainingOpenMs} ms`,
+          };
         }
-        if (breaker.state === 'half_open')
-          throw new Error('circuit half-open: trial calls running');
-        return { state: breaker.state };
+        if (breaker.state === 'half_open') {
+          return { up: false, reason: 'circuit half-open: trial calls running' };
+        }
+        return { up: true, details: { state: breaker.state } };
       },
     });
   }

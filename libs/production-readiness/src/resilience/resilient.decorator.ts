@@ -1,4 +1,4 @@
-import type { ExecuteOptions } from './resilience-policy.js';
+import type { ExecuteOptions } from './resilience-pipeline.js';
 
 /** Where ResiliencePolicies leaves itself on the instances whose methods are @Resilient. */
 export const RESILIENCE_POLICIES_REF = Symbol('nestjs-production-readiness:ResiliencePolicies');

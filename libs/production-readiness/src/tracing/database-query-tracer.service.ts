@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { findDataSource } from '../health/indicators/database.indicator.js';
+import { findDataSource } from '../health/checks/database.check.js';
 import { traceDatabaseQueries, type TraceableDataSource } from './database-query-spans.js';
 
 /**

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ReadinessRefusedError } from './readiness-refused.error.js';
-import { assessReadiness, type ReadinessFacts } from './readiness-report.js';
+import { StartupRefusedError } from './startup-refused.error.js';
+import { assessStartupRisks, type StartupFacts } from './startup-report.js';
 
 const MIB = 1_048_576;
 
 /** A deployment with nothing to warn about, as the k8s manifests configure it. */
-function safeFacts(): ReadinessFacts {
+function safeFacts(): StartupFacts {
   return {
     features: {
       metrics: true,
@@ -36,11 +36,11 @@ function safeFacts(): ReadinessFacts {
   };
 }
 
-const codesOf = (facts: ReadinessFacts) => assessReadiness(facts).risks.map((risk) => risk.code);
+const codesOf = (facts: StartupFacts) => assessStartupRisks(facts).risks.map((risk) => risk.code);
 
-describe('assessReadiness', () => {
+describe('assessStartupRisks', () => {
   it('finds no risk in a deployment that fits its budgets', () => {
-    const report = assessReadiness(safeFacts());
+    const report = assessStartupRisks(safeFacts());
     expect(report.risks).toEqual([]);
     expect(report.budgets.gracePeriodMs).toBe(30000);
   });
@@ -54,7 +54,7 @@ describe('assessReadiness', () => {
   it('warns when the drain delay plus the shutdown timeout exceed the grace period', () => {
     const facts = safeFacts();
     facts.budgets.gracePeriodMs = 20000;
-    const [risk] = assessReadiness(facts).risks;
+    const [risk] = assessStartupRisks(facts).risks;
     expect(risk?.code).toBe('SHUTDOWN_BEYOND_GRACE_PERIOD');
     expect(risk?.message).toContain(
       'drain delay 5000 ms + SHUTDOWN_TIMEOUT_MS 25000 ms = 30000 ms, above the grace period SHUTDOWN_GRACE_PERIOD_MS 20000 ms',
@@ -70,7 +70,7 @@ describe('assessReadiness', () => {
   it('warns when the pool may open more connections than the database accepts', () => {
     const facts = safeFacts();
     facts.databasePool = { max: 120, serverLimit: 97 };
-    const [risk] = assessReadiness(facts).risks;
+    const [risk] = assessStartupRisks(facts).risks;
     expect(risk?.code).toBe('POOL_ABOVE_DATABASE_LIMIT');
     expect(risk?.message).toContain('120 connections');
     expect(risk?.message).toContain('the 97 the server accepts');
@@ -85,7 +85,7 @@ describe('assessReadiness', () => {
   it('warns for each dependency with an unbounded timeout, naming the setting', () => {
     const facts = safeFacts();
     facts.dependencies[0].timeoutsMs.DATABASE_STATEMENT_TIMEOUT_MS = 0;
-    const [risk] = assessReadiness(facts).risks;
+    const [risk] = assessStartupRisks(facts).risks;
     expect(risk?.code).toBe('DEPENDENCY_WITHOUT_TIMEOUT');
     expect(risk?.message).toContain(
       'The database (postgres) has no timeout: DATABASE_STATEMENT_TIMEOUT_MS is 0',
@@ -95,7 +95,7 @@ describe('assessReadiness', () => {
   it('warns when the heap limit is above the container memory limit', () => {
     const facts = safeFacts();
     facts.memory = { heapLimitBytes: 2048 * MIB, containerLimitBytes: 512 * MIB };
-    const [risk] = assessReadiness(facts).risks;
+    const [risk] = assessStartupRisks(facts).risks;
     expect(risk?.code).toBe('HEAP_ABOVE_CONTAINER_MEMORY');
     expect(risk?.message).toContain('2048 MiB, above the container');
     expect(risk?.message).toContain('512 MiB');
@@ -111,7 +111,7 @@ describe('assessReadiness', () => {
     const facts = safeFacts();
     facts.features.apiKeyCount = 0;
     facts.budgets.gracePeriodMs = 10000;
-    const error = new ReadinessRefusedError(assessReadiness(facts).risks);
+    const error = new StartupRefusedError(assessStartupRisks(facts).risks);
     expect(error.message).toMatch(
       /^STRICT_READINESS=true: refusing to start with 2 production-readiness risks/,
     );

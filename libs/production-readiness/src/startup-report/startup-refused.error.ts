@@ -1,13 +1,13 @@
-import type { ReadinessRisk } from './readiness-report.js';
+import type { StartupRisk } from './startup-report.js';
 
 /**
  * Thrown at bootstrap when STRICT_READINESS=true and the startup report found
  * risks: bootstrapService() then exits 1 with this message.
  */
-export class ReadinessRefusedError extends Error {
-  override readonly name = 'ReadinessRefusedError';
+export class StartupRefusedError extends Error {
+  override readonly name = 'StartupRefusedError';
 
-  constructor(readonly risks: ReadinessRisk[]) {
+  constructor(readonly risks: StartupRisk[]) {
     super(
       `STRICT_READINESS=true: refusing to start with ${risks.length} production-readiness ` +
         `risk${risks.length === 1 ? '' : 's'} (fix them, or unset STRICT_READINESS):\n` +

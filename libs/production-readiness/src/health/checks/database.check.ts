@@ -29,9 +29,9 @@ export function databaseCheck(dataSource: DataSourceLike, required = true): Depe
     name: 'database',
     required,
     check: async () => {
-      if (!dataSource.isInitialized) throw new Error('not connected');
+      if (!dataSource.isInitialized) return { up: false, reason: 'not connected' };
       await dataSource.query('SELECT 1');
-      return { driver: dataSource.options.type };
+      return { up: true, details: { driver: dataSource.options.type } };
     },
   };
 }

@@ -17,10 +17,15 @@ export function fromTerminusIndicator(
       const result = await indicator();
       const entries = Object.values(result);
       const down = entries.find((entry) => entry.status !== 'up');
-      if (down) throw new Error(typeof down.message === 'string' ? down.message : 'down');
-      if (entries.length !== 1) return {};
+      if (down) {
+        return { up: false, reason: typeof down.message === 'string' ? down.message : 'down' };
+      }
+      if (entries.length !== 1) return { up: true };
       // terminus rejects details that name `status` at all, even undefined.
-      return Object.fromEntries(Object.entries(entries[0]).filter(([key]) => key !== 'status'));
+      const details = Object.fromEntries(
+        Object.entries(entries[0]).filter(([key]) => key !== 'status'),
+      );
+      return { up: true, details };
     },
   };
 }

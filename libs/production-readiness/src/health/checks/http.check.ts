@@ -8,8 +8,8 @@ export function httpCheck(dependency: HttpDependency): DependencyCheck {
     check: async (signal) => {
       const response = await fetch(dependency.url, { signal, redirect: 'manual' });
       await response.body?.cancel();
-      if (response.status >= 500) throw new Error(`answered ${response.status}`);
-      return { statusCode: response.status };
+      if (response.status >= 500) return { up: false, reason: `answered ${response.status}` };
+      return { up: true, details: { statusCode: response.status } };
     },
   };
 }

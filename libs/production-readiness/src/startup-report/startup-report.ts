@@ -1,5 +1,5 @@
 /** The kinds of risk the startup report warns about (and STRICT_READINESS refuses). */
-export type ReadinessRiskCode =
+export type StartupRiskCode =
   | 'NO_API_KEYS'
   | 'SHUTDOWN_BEYOND_GRACE_PERIOD'
   | 'POOL_ABOVE_DATABASE_LIMIT'
@@ -7,8 +7,8 @@ export type ReadinessRiskCode =
   | 'HEAP_ABOVE_CONTAINER_MEMORY';
 
 /** One risk found at startup: a stable code and a message that says how to fix it. */
-export interface ReadinessRisk {
-  code: ReadinessRiskCode;
+export interface StartupRisk {
+  code: StartupRiskCode;
   message: string;
 }
 
@@ -23,7 +23,7 @@ export interface ConfiguredDependency {
 }
 
 /** What the startup report is made of: read from the config and the running app. */
-export interface ReadinessFacts {
+export interface StartupFacts {
   features: {
     metrics: boolean;
     metricsPort?: number;
@@ -48,15 +48,15 @@ export interface ReadinessFacts {
 }
 
 /** The startup report: the facts, and the risks found in them. */
-export interface ReadinessReport extends ReadinessFacts {
-  risks: ReadinessRisk[];
+export interface StartupReport extends StartupFacts {
+  risks: StartupRisk[];
 }
 
 const mib = (bytes: number) => `${Math.round(bytes / 1_048_576)} MiB`;
 
 /** Finds the risks in `facts`; pure, so every rule is unit-tested. */
-export function assessReadiness(facts: ReadinessFacts): ReadinessReport {
-  const risks: ReadinessRisk[] = [];
+export function assessStartupRisks(facts: StartupFacts): StartupReport {
+  const risks: StartupRisk[] = [];
   const { budgets, memory, databasePool } = facts;
 
   if (facts.features.apiKeyCount === 0) {

@@ -8,33 +8,34 @@ import {
   resolveHealthOptions,
   type HealthOptions,
 } from '../health/health.options.js';
-import { findDataSource } from '../health/indicators/database.indicator.js';
+import { findDataSource } from '../health/checks/database.check.js';
 import { MessageBus } from '../messaging/message-bus.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { GracefulShutdown } from '../shutdown/graceful-shutdown.service.js';
 import { tracingState } from '../tracing/tracing-state.js';
 import { containerMemoryLimitBytes } from './container-memory.js';
-import { ReadinessRefusedError } from './readiness-refused.error.js';
+import { StartupRefusedError } from './startup-refused.error.js';
 import {
-  assessReadiness,
+  assessStartupRisks,
   type ConfiguredDependency,
-  type ReadinessFacts,
-  type ReadinessReport,
-} from './readiness-report.js';
+  type StartupFacts,
+  type StartupReport,
+} from './startup-report.js';
 
 /** How long the report waits for the database to tell its connection limit. */
 const SERVER_LIMIT_QUERY_TIMEOUT_MS = 1_000;
 
 /**
- * Logs the production-readiness report once, when the app has bootstrapped:
+ * Logs the startup report once, when the app has bootstrapped:
  * the features on, the dependencies configured with their timeouts, the
  * budgets (shutdown, startup, probes, heap), then one warning per risk. With
  * STRICT_READINESS=true a risk stops the startup (bootstrapService() exits 1).
  */
 @Injectable()
-export class ReadinessReportService implements OnApplicationBootstrap {
+export class StartupReportService implements OnApplicationBootstrap {
+  // The log context keeps its first name: operators' log queries filter on it.
   private readonly logger = new Logger('ReadinessReport');
-  private last?: ReadinessReport;
+  private last?: StartupReport;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: BaseServiceConfig,
@@ -46,12 +47,12 @@ export class ReadinessReportService implements OnApplicationBootstrap {
   ) {}
 
   /** The report logged at startup (undefined before the app has bootstrapped). */
-  get report(): ReadinessReport | undefined {
+  get report(): StartupReport | undefined {
     return this.last;
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const report = assessReadiness(await this.gatherFacts());
+    const report = assessStartupRisks(await this.gatherFacts());
     this.last = report;
     const { risks, ...facts } = report;
     this.logger.log({
@@ -64,13 +65,13 @@ export class ReadinessReportService implements OnApplicationBootstrap {
       risks: risks.map((risk) => risk.code),
     });
     for (const risk of risks) this.logger.warn({ message: risk.message, risk: risk.code });
-    if (this.config.STRICT_READINESS && risks.length > 0) throw new ReadinessRefusedError(risks);
+    if (this.config.STRICT_READINESS && risks.length > 0) throw new StartupRefusedError(risks);
   }
 
-  private async gatherFacts(): Promise<ReadinessFacts> {
+  private async gatherFacts(): Promise<StartupFacts> {
     const config = this.config;
     const dependencies: ConfiguredDependency[] = [];
-    let databasePool: ReadinessFacts['databasePool'];
+    let databasePool: StartupFacts['databasePool'];
 
     const dataSource = await findDataSource(this.moduleRef);
     if (dataSource) {

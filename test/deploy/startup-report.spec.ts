@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReadinessReportService } from 'nestjs-production-readiness';
+import { StartupReportService } from '../../libs/production-readiness/src/startup-report/startup-report.service.js';
 import {
   startCapturedEssayService,
   type CapturedEssayService,
@@ -18,7 +18,7 @@ const API_KEY = 'a-key-of-sixteen-characters-or-more';
 const reportLines = (lines: LogLine[]) =>
   lines.filter((line) => String(line.msg).startsWith('Production readiness:'));
 
-describe('the production-readiness report at startup', () => {
+describe('the startup report', () => {
   let service: CapturedEssayService | undefined;
 
   afterEach(async () => {
@@ -81,12 +81,12 @@ describe('the production-readiness report at startup', () => {
     expect(reportLines(service.logs.lines)).toMatchObject([
       { level: 'info', msg: 'Production readiness: no risks found', risks: [] },
     ]);
-    expect(service.app.get(ReadinessReportService).report?.risks).toEqual([]);
+    expect(service.app.get(StartupReportService).report?.risks).toEqual([]);
   });
 
   it('reports PostgreSQL with its timeouts and the pool against the server limit', async () => {
     const { createTestDatabase } = await import('../support/postgres.js');
-    const database = await createTestDatabase('readiness_report');
+    const database = await createTestDatabase('startup_report');
     try {
       service = await startCapturedEssayService({
         env: {
@@ -98,7 +98,7 @@ describe('the production-readiness report at startup', () => {
           DATABASE_STATEMENT_TIMEOUT_MS: '0',
         },
       });
-      const report = service.app.get(ReadinessReportService).report;
+      const report = service.app.get(StartupReportService).report;
       expect(report?.dependencies[0]).toEqual({
         name: 'database',
         kind: 'postgres',
@@ -178,7 +178,7 @@ describe('STRICT_READINESS=true, with the built app', () => {
       await waitFor(
         () => (app.output().includes('Production readiness: no risks found') ? true : undefined),
         2_000,
-        { description: 'the readiness report line', intervalMs: 50 },
+        { description: 'the startup report line', intervalMs: 50 },
       );
     } finally {
       app.child.kill('SIGKILL');

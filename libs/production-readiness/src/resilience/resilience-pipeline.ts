@@ -63,8 +63,10 @@ export interface ExecuteOptions<T> {
 }
 
 /**
- * One named policy, its parts in a fixed order, outermost first:
- * total timeout → retry → circuit breaker → bulkhead → attempt timeout.
+ * What runs a call under one named policy (ResiliencePolicies holds one per
+ * name, built from its ResiliencePolicyOptions): its parts in a fixed order,
+ * outermost first: total timeout → retry → circuit breaker → bulkhead →
+ * attempt timeout.
  *
  * The bulkhead sits inside the breaker so an open circuit fails fast without
  * queueing, and inside the retry so a retry waiting out its backoff holds no
@@ -79,7 +81,7 @@ export interface ExecuteOptions<T> {
  * reports each decision as `retries_total{outcome}`, which cockatiel's
  * RetryPolicy (a backoff and a handled-error filter) has no place for.
  */
-export class ResiliencePolicy {
+export class ResiliencePipeline {
   readonly breaker?: CircuitBreaker;
   private readonly bulkhead?: BulkheadPolicy;
   private readonly budget?: RetryBudget;

@@ -7,9 +7,10 @@ export function redisCheck(client: Redis, required = true): DependencyCheck {
     name: 'redis',
     required,
     check: async () => {
-      if (client.status !== 'ready') throw new Error(`connection ${client.status}`);
+      if (client.status !== 'ready') return { up: false, reason: `connection ${client.status}` };
       const answer = await client.ping();
-      if (answer !== 'PONG') throw new Error('unexpected answer to PING');
+      if (answer !== 'PONG') return { up: false, reason: 'unexpected answer to PING' };
+      return { up: true };
     },
   };
 }

@@ -14,9 +14,9 @@ export function diskSpaceCheck(
       const stats = await statfs(path);
       const freeRatio = stats.bavail / stats.blocks;
       if (freeRatio < minFreeRatio) {
-        throw new Error(`only ${(freeRatio * 100).toFixed(1)}% free`);
+        return { up: false, reason: `only ${(freeRatio * 100).toFixed(1)}% free` };
       }
-      return { freeBytes: stats.bavail * stats.bsize };
+      return { up: true, details: { freeBytes: stats.bavail * stats.bsize } };
     },
   };
 }

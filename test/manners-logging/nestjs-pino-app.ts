@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { Module, RequestMethod, type INestApplication, type Type } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Logger, LoggerModule, type Params } from 'nestjs-pino';
 import {
@@ -14,6 +13,7 @@ import { withEnv } from '../support/essay-service.js';
 import { LogCapture, type LogLine } from '../support/log-capture.js';
 import { PLAIN_ENV } from '../plain/plain-env.js';
 import { AppController } from '../plain/src/app.controller.js';
+import { initTestingApp } from '../support/testing-app.js';
 
 export type Adapter = 'express' | 'fastify';
 
@@ -80,16 +80,7 @@ export async function startApp(adapter: Adapter, options: StartOptions = {}): Pr
       .overrideProvider(LOGGING_OPTIONS)
       .useValue({ ...options.logging, destination: ours.destination })
       .compile();
-    const created =
-      adapter === 'fastify'
-        ? moduleFixture.createNestApplication(new FastifyAdapter())
-        : moduleFixture.createNestApplication();
-    options.configure?.(created);
-    await created.init();
-    if (adapter === 'fastify') {
-      await (created.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    return created;
+    return initTestingApp(moduleFixture, adapter, options.configure);
   });
   const server = app.getHttpServer() as Server;
   return { app, ours, http: () => request(server), close: () => app.close() };

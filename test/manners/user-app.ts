@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { INestApplication, Type } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { LOGGING_OPTIONS } from 'nestjs-production-readiness';
 import request from 'supertest';
 import { LogCapture } from '../support/log-capture.js';
 import { PLAIN_ENV } from '../plain/plain-env.js';
+import { initTestingApp } from '../support/testing-app.js';
 
 export type HttpAgent = ReturnType<typeof request>;
 
@@ -56,15 +56,7 @@ export async function startUserApp(
       .overrideProvider(LOGGING_OPTIONS)
       .useValue({ destination: logs.destination })
       .compile();
-    const created =
-      adapter === 'fastify'
-        ? moduleFixture.createNestApplication(new FastifyAdapter())
-        : moduleFixture.createNestApplication();
-    await created.init();
-    if (adapter === 'fastify') {
-      await (created.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    return created;
+    return initTestingApp(moduleFixture, adapter);
   });
   return { app, http: request(app.getHttpServer() as Server), logs };
 }

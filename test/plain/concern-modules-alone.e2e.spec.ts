@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import {
   ErrorsModule,
@@ -18,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { withEnv } from '../support/essay-service.js';
 import { LogCapture } from '../support/log-capture.js';
 import { RUN } from './plain-env.js';
+import { initTestingApp } from '../support/testing-app.js';
 
 // Each concern module imported alone, as the README says it can be: no
 // ProductionReadinessModule, no ServiceConfigModule. The config comes from
@@ -51,15 +51,7 @@ async function appWith(
       controllers: [NotesController],
       providers,
     }).compile();
-    const app =
-      adapter === 'fastify'
-        ? moduleFixture.createNestApplication(new FastifyAdapter())
-        : moduleFixture.createNestApplication();
-    await app.init();
-    if (adapter === 'fastify') {
-      await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    return app;
+    return initTestingApp(moduleFixture, adapter);
   });
 }
 

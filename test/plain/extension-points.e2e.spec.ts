@@ -10,7 +10,6 @@ import {
   type DynamicModule,
   type INestApplication,
 } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import {
   ApiKeyGuard,
@@ -23,6 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { withEnv } from '../support/essay-service.js';
 import { LogCapture } from '../support/log-capture.js';
 import { PLAIN_ENV, RUN } from './plain-env.js';
+import { initTestingApp } from '../support/testing-app.js';
 
 // The documented extension points, used the way an app would: a subclass of
 // ApiKeyGuard (`security.apiKeyGuard`) and of ProblemExceptionFilter
@@ -72,15 +72,7 @@ async function createApp(
   class AppModule {}
   return withEnv({ ...PLAIN_ENV, REDIS_URL: undefined, API_KEYS: API_KEY }, async () => {
     const moduleFixture = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app =
-      adapter === 'fastify'
-        ? moduleFixture.createNestApplication(new FastifyAdapter())
-        : moduleFixture.createNestApplication();
-    await app.init();
-    if (adapter === 'fastify') {
-      await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    return app;
+    return initTestingApp(moduleFixture, adapter);
   });
 }
 

@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { LOGGING_OPTIONS } from 'nestjs-production-readiness';
 import request from 'supertest';
@@ -10,6 +9,7 @@ import { withEnv } from '../support/essay-service.js';
 import { waitFor } from '../support/wait-for.js';
 import { PLAIN_ENV, RUN } from './plain-env.js';
 import { AppModule } from './src/app.module.js';
+import { initTestingApp } from '../support/testing-app.js';
 
 // What the base config asks of every service today; the app itself sets nothing else.
 type Adapter = 'express' | 'fastify';
@@ -30,16 +30,7 @@ async function createPlainApp(
       .overrideProvider(LOGGING_OPTIONS)
       .useValue({ destination: logs.destination })
       .compile();
-    const created =
-      adapter === 'fastify'
-        ? moduleFixture.createNestApplication(new FastifyAdapter())
-        : moduleFixture.createNestApplication();
-    configure?.(created);
-    await created.init();
-    if (adapter === 'fastify') {
-      await (created.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
-    }
-    return created;
+    return initTestingApp(moduleFixture, adapter, configure);
   });
   return { app, logs };
 }

@@ -20,17 +20,42 @@ import {
 } from '../support/essay-service-process.js';
 import { NATS_URL } from '../support/nats.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { deleteQueue, RABBITMQ_URL } from '../support/rabbitmq.js';
 
 const SLOW_ANALYSIS_MS = 3_000;
 
-describe('essay service on PostgreSQL and NATS', () => {
-  const serviceName = uniqueServiceName('nats');
+interface BrokerCase {
+  name: string;
+  kind: 'nats' | 'rabbitmq';
+  /** Prefix of the service and database names, so each broker has its own. */
+  label: string;
+  env: Record<string, string>;
+  /** Removes what the broker keeps after the service is gone. */
+  cleanUp?: (serviceName: string) => Promise<void>;
+}
+
+const BROKERS: BrokerCase[] = [
+  { name: 'NATS', kind: 'nats', label: 'nats', env: { NATS_URL } },
+  {
+    name: 'RabbitMQ',
+    kind: 'rabbitmq',
+    label: 'rmq',
+    env: { RABBITMQ_URL },
+    // SERVICE_NAME is a durable queue, which RabbitMQ keeps after its consumers leave.
+    cleanUp: (serviceName) => deleteQueue(serviceName),
+  },
+];
+
+describe.each(BROKERS)('essay service on PostgreSQL and $name', (broker) => {
+  // SERVICE_NAME names the RabbitMQ queue and the NATS queue group: one of its
+  // own, so no other test file consumes these essays.
+  const serviceName = uniqueServiceName(broker.label);
   let database: TestDatabase;
   const running: Array<RunningEssayService | EssayServiceProcess> = [];
 
   const envFor = (settings: Record<string, string> = {}) => ({
     DATABASE_URL: database.url,
-    NATS_URL,
+    ...broker.env,
     SERVICE_NAME: serviceName,
     ESSAY_REDELIVERY_INTERVAL_MS: '1000',
     ...settings,
@@ -40,20 +65,23 @@ describe('essay service on PostgreSQL and NATS', () => {
     running.push(service);
     return service;
   };
+  const stopAll = () =>
+    Promise.all(
+      running.splice(0).map((service) => ('kill' in service ? service.kill() : service.close())),
+    );
 
   beforeAll(async () => {
-    database = await createTestDatabase('essays_nats');
+    database = await createTestDatabase(`essays_${broker.label}`);
   });
 
   afterEach(async () => {
     // Every instance is gone before the next test, so none consumes its essays.
-    await Promise.all(
-      running.splice(0).map((service) => ('kill' in service ? service.kill() : service.close())),
-    );
+    await stopAll();
   });
 
   afterAll(async () => {
     await database?.drop();
+    await broker.cleanUp?.(serviceName);
   });
 
   it('creates the schema by migration: the essays table and TypeORM’s migrations table', async () => {
@@ -69,7 +97,7 @@ describe('essay service on PostgreSQL and NATS', () => {
     expect(migrations).toContainEqual({ name: 'CreateEssays1732636800000' });
   });
 
-  it('stores an accepted essay as a row and processes it over NATS', async () => {
+  it(`stores an accepted essay as a row and processes it over ${broker.name}`, async () => {
     const service = await start();
 
     const id = await submitEssay(service.http, { title: 'Stored', text: 'One. Two three four.' });
@@ -133,41 +161,45 @@ describe('essay service on PostgreSQL and NATS', () => {
     });
   });
 
-  it('shares the essay.submitted subject with a differently named service without losing essays', async () => {
-    // Two services (two queue groups) on one subject each get every message;
-    // each finds only its own essays in its own database and drops the rest.
-    // A stolen message would stay pending until the next redelivery sweep,
-    // 30 s away here, so prompt processing shows none was.
-    const otherDatabase = await createTestDatabase('essays_nats_other');
-    try {
-      const settings = { ESSAY_REDELIVERY_INTERVAL_MS: '30000' };
-      const mine = await start(settings);
-      const other = await startEssayService({
-        env: {
-          ...envFor(settings),
-          DATABASE_URL: otherDatabase.url,
-          SERVICE_NAME: uniqueServiceName('nats-other'),
-        },
+  // On RabbitMQ a differently named service has a queue of its own, so only
+  // NATS has two services on one subject.
+  if (broker.kind === 'nats') {
+    describe('two services on one NATS subject', () => {
+      it('shares the essay.submitted subject with a differently named service without losing essays', async () => {
+        // Two services (two queue groups) on one subject each get every message;
+        // each finds only its own essays in its own database and drops the rest.
+        // A stolen message would stay pending until the next redelivery sweep,
+        // 30 s away here, so prompt processing shows none was.
+        const otherDatabase = await createTestDatabase('essays_nats_other');
+        try {
+          const settings = { ESSAY_REDELIVERY_INTERVAL_MS: '30000' };
+          const mine = await start(settings);
+          const other = await startEssayService({
+            env: {
+              ...envFor(settings),
+              DATABASE_URL: otherDatabase.url,
+              SERVICE_NAME: uniqueServiceName('nats-other'),
+            },
+          });
+          running.push(other);
+          // Past the startup sweep, which would republish anything lost so far.
+          await sleep(1_200);
+
+          const [myEssays, otherEssays] = await Promise.all([
+            submitEssays(mine.http, 4),
+            submitEssays(other.http, 4),
+          ]);
+
+          expectProcessedResults(await waitForProcessedRows(database, myEssays, 5_000), myEssays);
+          expectProcessedResults(
+            await waitForProcessedRows(otherDatabase, otherEssays, 5_000),
+            otherEssays,
+          );
+        } finally {
+          await stopAll();
+          await otherDatabase.drop();
+        }
       });
-      running.push(other);
-      // Past the startup sweep, which would republish anything lost so far.
-      await sleep(1_200);
-
-      const [myEssays, otherEssays] = await Promise.all([
-        submitEssays(mine.http, 4),
-        submitEssays(other.http, 4),
-      ]);
-
-      expectProcessedResults(await waitForProcessedRows(database, myEssays, 5_000), myEssays);
-      expectProcessedResults(
-        await waitForProcessedRows(otherDatabase, otherEssays, 5_000),
-        otherEssays,
-      );
-    } finally {
-      await Promise.all(
-        running.splice(0).map((service) => ('kill' in service ? service.kill() : service.close())),
-      );
-      await otherDatabase.drop();
-    }
-  });
+    });
+  }
 });

@@ -30,7 +30,6 @@ const IMAGE_WORKDIR = '/app';
 /** Environment names that are not settings but that the runtime reads. */
 const RUNTIME_ENV = new Set(['NODE_OPTIONS', 'NODE_ENV', 'TZ']);
 const isRuntimeEnv = (name) => RUNTIME_ENV.has(name) || name.startsWith('OTEL_');
-const DEVELOPMENT_ENVIRONMENTS = new Set(['development', 'dev', 'local', 'test']);
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|API_KEYS|DATABASE_URL|REDIS_URL|NATS_URL|RABBITMQ_URL/;
 
 function parseArgs(argv) {
@@ -138,19 +137,33 @@ async function loadCode() {
     }
   }
   const library = await import(pathToFileURL(BUILT_LIBRARY).href);
-  // Not public API, but the library's own defaults: the repo's script may read them.
-  const health = await import(
-    pathToFileURL(join(dirname(BUILT_LIBRARY), 'health/health.options.js')).href
-  );
+  // Not public API, but the library's own defaults and readers: the repo's
+  // script may read them from their files in the build.
+  const internal = (path) => import(pathToFileURL(join(dirname(BUILT_LIBRARY), path)).href);
+  const [health, shutdown, config] = await Promise.all([
+    internal('health/health.options.js'),
+    internal('shutdown/shutdown.options.js'),
+    internal('config/load-config.js'),
+  ]);
   const { EssayServiceConfig } = await import(pathToFileURL(BUILT_CONFIG).href);
   return {
-    library: { ...library, resolveHealthOptions: health.resolveHealthOptions },
+    library: {
+      loadConfig: library.loadConfig,
+      settingNamesOf: config.settingNamesOf,
+      resolveHealthOptions: health.resolveHealthOptions,
+      DEFAULT_HEALTH_PATHS: health.DEFAULT_HEALTH_PATHS,
+      DEFAULT_KUBERNETES_DRAIN_DELAY_MS: shutdown.DEFAULT_KUBERNETES_DRAIN_DELAY_MS,
+    },
     configClass: EssayServiceConfig,
   };
 }
 
-/** The code's view of one deployment's environment: the validated config and the derived budgets. */
-function configFor(checker, file, env, { library, configClass }) {
+/**
+ * The code's view of one deployment's environment: the validated config and
+ * the derived budgets. The drain delay follows the shutdown service's rule:
+ * SHUTDOWN_DRAIN_DELAY_MS, else 5 s in Kubernetes and 0 elsewhere.
+ */
+function configFor(checker, file, env, { library, configClass }, { inKubernetes }) {
   let config;
   try {
     config = library.loadConfig(configClass, { env, envFilePath: false });
@@ -165,9 +178,7 @@ function configFor(checker, file, env, { library, configClass }) {
   checker.passed += 1;
   const drainDelayMs =
     config.SHUTDOWN_DRAIN_DELAY_MS ??
-    (DEVELOPMENT_ENVIRONMENTS.has(config.ENVIRONMENT.toLowerCase())
-      ? 0
-      : library.DEFAULT_PRODUCTION_DRAIN_DELAY_MS);
+    (inKubernetes ? library.DEFAULT_KUBERNETES_DRAIN_DELAY_MS : 0);
   return {
     config,
     drainDelayMs,
@@ -394,7 +405,7 @@ function checkCompose(checker, code, healthcheck) {
   const { env, names } = composeEnvironment(checker, service);
   for (const { file: source, name } of names)
     checkEnvNames(checker, source === 'compose.yaml' ? where : source, [name], code.settingNames);
-  const deployed = configFor(checker, where, env, code);
+  const deployed = configFor(checker, where, env, code, { inKubernetes: false });
   if (!deployed) return undefined;
   const { config } = deployed;
 
@@ -584,7 +595,9 @@ function checkKubernetes(checker, code, healthPaths, healthOptions, metricsPath)
   }
   for (const { file: source, name } of names)
     checkEnvNames(checker, source, [name], code.settingNames);
-  const deployed = configFor(checker, `${file} (with its ConfigMap and Secret)`, env, code);
+  const deployed = configFor(checker, `${file} (with its ConfigMap and Secret)`, env, code, {
+    inKubernetes: true,
+  });
   if (!deployed) return;
   const { config } = deployed;
 

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createServiceApp } from 'nestjs-production-readiness';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EssayServiceModule } from '../../apps/essay-service/src/app.module.js';
+import { CapturedEssayServiceModule } from '../support/captured-essay-service.js';
 import {
   ISOLATED_ENV,
   uniqueServiceName,
@@ -50,9 +50,12 @@ async function startFaultApp(
 ): Promise<FaultApp> {
   const logs = new LogCapture();
   const app = await withEnv({ ...ISOLATED_ENV, ...env }, () =>
-    createServiceApp(EssayServiceModule.forRoot({ logging: { destination: logs.destination } }), {
-      httpAdapter: adapter,
-    }),
+    createServiceApp(
+      CapturedEssayServiceModule.forRoot({ logging: { destination: logs.destination } }),
+      {
+        httpAdapter: adapter,
+      },
+    ),
   );
   await app.listen(0, '127.0.0.1');
   const baseUrl = await app.getUrl();

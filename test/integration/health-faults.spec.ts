@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createServiceApp, type HealthOptions } from 'nestjs-production-readiness';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EssayServiceModule } from '../../apps/essay-service/src/app.module.js';
+import { CapturedEssayServiceModule } from '../support/captured-essay-service.js';
 import { ISOLATED_ENV, uniqueServiceName, withEnv } from '../support/essay-service.js';
 import { LogCapture } from '../support/log-capture.js';
 import { NATS_URL } from '../support/nats.js';
@@ -95,7 +95,7 @@ async function startHealthApp(health: HealthOptions): Promise<HealthApp> {
   };
   const app = await withEnv(env, () =>
     createServiceApp(
-      EssayServiceModule.forRoot({ health, logging: { destination: logs.destination } }),
+      CapturedEssayServiceModule.forRoot({ health, logging: { destination: logs.destination } }),
     ),
   );
   const bootstrappedAt = performance.now();

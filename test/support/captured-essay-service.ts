@@ -8,12 +8,16 @@ import {
 } from '@nestjs/common';
 import {
   createServiceApp,
+  ProductionReadinessModule,
   type LoggingOptions,
   type ProductionReadinessOptions,
   type ServiceAppOptions,
 } from 'nestjs-production-readiness';
 import request from 'supertest';
-import { EssayServiceModule } from '../../apps/essay-service/src/app.module.js';
+import { ESSAY_SERVICE_READINESS } from '../../apps/essay-service/src/app.module.js';
+import { BatchesModule } from '../../apps/essay-service/src/batches/batches.module.js';
+import { DatabaseModule } from '../../apps/essay-service/src/database/database.module.js';
+import { EssaysModule } from '../../apps/essay-service/src/essays/essays.module.js';
 import { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './essay-service.js';
 import { LogCapture } from './log-capture.js';
 
@@ -46,17 +50,26 @@ export interface CapturedEssayService {
   close(): Promise<void>;
 }
 
-/** The essay service module plus the test's own controllers. */
+/**
+ * The sample app's AppModule with a test's options over its own, plus the
+ * test's controllers: AppModule's imports, with ProductionReadinessModule
+ * given the merged options.
+ */
 @Module({})
-class CapturedEssayServiceModule {
+export class CapturedEssayServiceModule {
   static forRoot(
     options: ProductionReadinessOptions,
-    controllers: Type<unknown>[],
-    providers: Provider[],
+    controllers: Type<unknown>[] = [],
+    providers: Provider[] = [],
   ): DynamicModule {
     return {
       module: CapturedEssayServiceModule,
-      imports: [EssayServiceModule.forRoot(options)],
+      imports: [
+        ProductionReadinessModule.forRoot({ ...ESSAY_SERVICE_READINESS, ...options }),
+        DatabaseModule,
+        EssaysModule,
+        BatchesModule,
+      ],
       controllers,
       providers,
     };

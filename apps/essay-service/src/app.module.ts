@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import {
   ProductionReadinessModule,
   type ProductionReadinessOptions,
@@ -29,30 +29,19 @@ export const LANGUAGE_TOOL_RESILIENCE: ResiliencePolicyOptions = {
   bulkhead: { maxConcurrent: 8, maxQueue: 32 },
 };
 
-/**
- * The essay service with its production-readiness options, which tests and
- * embedders may extend (a log destination, an environment).
- */
-@Module({})
-export class EssayServiceModule {
-  static forRoot(options: ProductionReadinessOptions = {}): DynamicModule {
-    return {
-      module: EssayServiceModule,
-      imports: [
-        ProductionReadinessModule.forRoot({
-          config: EssayServiceConfig,
-          messaging: true,
-          resilience: { policies: { [LANGUAGE_TOOL_POLICY]: LANGUAGE_TOOL_RESILIENCE } },
-          ...options,
-        }),
-        DatabaseModule,
-        EssaysModule,
-        BatchesModule,
-      ],
-    };
-  }
-}
+/** The essay service's production-readiness options: its config, messaging, the LanguageTool policy. */
+export const ESSAY_SERVICE_READINESS: ProductionReadinessOptions = {
+  config: EssayServiceConfig,
+  messaging: true,
+  resilience: { policies: { [LANGUAGE_TOOL_POLICY]: LANGUAGE_TOOL_RESILIENCE } },
+};
 
-/** The essay service as `npm start` runs it. */
-@Module({ imports: [EssayServiceModule.forRoot()] })
+@Module({
+  imports: [
+    ProductionReadinessModule.forRoot(ESSAY_SERVICE_READINESS),
+    DatabaseModule,
+    EssaysModule,
+    BatchesModule,
+  ],
+})
 export class AppModule {}

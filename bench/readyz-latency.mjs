@@ -28,8 +28,12 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createServiceApp } from 'nestjs-production-readiness';
-import { EssayServiceModule } from '../dist/apps/essay-service/app.module.js';
+import { Module } from '@nestjs/common';
+import { createServiceApp, ProductionReadinessModule } from 'nestjs-production-readiness';
+import { ESSAY_SERVICE_READINESS } from '../dist/apps/essay-service/app.module.js';
+import { BatchesModule } from '../dist/apps/essay-service/batches/batches.module.js';
+import { DatabaseModule } from '../dist/apps/essay-service/database/database.module.js';
+import { EssaysModule } from '../dist/apps/essay-service/essays/essays.module.js';
 import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -142,20 +146,29 @@ async function measure(baseUrl, path, count) {
 
 async function startApp(cacheTtlMs) {
   const sink = { write: () => true };
-  const app = await createServiceApp(
-    EssayServiceModule.forRoot({
-      envFilePath: false,
-      env: {
-        SERVICE_NAME: `readyz-bench-${randomBytes(3).toString('hex')}`,
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        NATS_URL,
-        LOG_LEVEL: 'ERROR',
-      },
-      health: { cacheTtlMs },
-      logging: { destination: sink },
-    }),
-  );
+  // The sample app's AppModule, with the bench's environment and health options.
+  class ReadyzBenchModule {}
+  Module({
+    imports: [
+      ProductionReadinessModule.forRoot({
+        ...ESSAY_SERVICE_READINESS,
+        envFilePath: false,
+        env: {
+          SERVICE_NAME: `readyz-bench-${randomBytes(3).toString('hex')}`,
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          NATS_URL,
+          LOG_LEVEL: 'ERROR',
+        },
+        health: { cacheTtlMs },
+        logging: { destination: sink },
+      }),
+      DatabaseModule,
+      EssaysModule,
+      BatchesModule,
+    ],
+  })(ReadyzBenchModule);
+  const app = await createServiceApp(ReadyzBenchModule);
   await app.listen(0, '127.0.0.1');
   return { app, baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }

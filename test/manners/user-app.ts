@@ -5,6 +5,7 @@ import { LOGGING_OPTIONS } from 'nestjs-production-readiness';
 import request from 'supertest';
 import { LogCapture } from '../support/log-capture.js';
 import { PLAIN_ENV } from '../plain/plain-env.js';
+import { withEnv } from '../support/test-env.js';
 import { initTestingApp } from '../support/testing-app.js';
 
 export type HttpAgent = ReturnType<typeof request>;
@@ -17,26 +18,6 @@ export interface UserApp {
   app: INestApplication;
   http: HttpAgent;
   logs: LogCapture;
-}
-
-// The config is read from process.env while the module compiles; restored after.
-async function withEnv<T>(
-  overrides: Record<string, string | undefined>,
-  action: () => Promise<T>,
-): Promise<T> {
-  const saved = Object.keys(overrides).map((name) => [name, process.env[name]] as const);
-  const apply = (entries: Iterable<readonly [string, string | undefined]>) => {
-    for (const [name, value] of entries) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  apply(Object.entries(overrides));
-  try {
-    return await action();
-  } finally {
-    apply(saved);
-  }
 }
 
 /**

@@ -4,12 +4,14 @@ import { Test } from '@nestjs/testing';
 import { IsInt, Min } from 'class-validator';
 import {
   BaseServiceConfig,
+  LOGGING_OPTIONS,
   ProductionReadinessModule,
   ToInteger,
   isConfigValidationError,
 } from 'nestjs-production-readiness';
 import { describe, expect, it } from 'vitest';
-import { withEnv } from '../support/essay-service.js';
+import { LogCapture } from '../support/log-capture.js';
+import { withEnv } from '../support/test-env.js';
 
 class OrdersConfig extends BaseServiceConfig {
   @ToInteger()
@@ -40,7 +42,11 @@ async function compile(imports: unknown[], env: Record<string, string | undefine
       imports: imports as never[],
       controllers: [NothingController],
       providers: [SettingsReader],
-    }).compile(),
+    })
+      // The app's lines (Nest's module loading among them) stay out of the test output.
+      .overrideProvider(LOGGING_OPTIONS)
+      .useValue({ destination: new LogCapture().destination })
+      .compile(),
   );
 }
 

@@ -18,7 +18,7 @@ import { ESSAY_SERVICE_READINESS } from '../../apps/essay-service/src/app.module
 import { BatchesModule } from '../../apps/essay-service/src/batches/batches.module.js';
 import { DatabaseModule } from '../../apps/essay-service/src/database/database.module.js';
 import { EssaysModule } from '../../apps/essay-service/src/essays/essays.module.js';
-import { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './essay-service.js';
+import { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './test-env.js';
 import { LogCapture } from './log-capture.js';
 
 export interface CapturedEssayServiceOptions {

@@ -1,16 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { INestApplication } from '@nestjs/common';
-import { createServiceApp } from 'nestjs-production-readiness';
-import request from 'supertest';
-import { AppModule } from '../../apps/essay-service/src/app.module.js';
 import type { EssayView } from '../../apps/essay-service/src/essays/essays.controller.js';
+import { startCapturedEssayService, type CapturedEssayService } from './captured-essay-service.js';
+import type { HttpAdapterName, HttpAgent } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
-/** A supertest agent bound to a running app. */
-export type HttpAgent = ReturnType<typeof request>;
-
-export type HttpAdapterName = 'express' | 'fastify';
+export { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './test-env.js';
 
 export interface StartEssayServiceOptions {
   /**
@@ -22,76 +16,25 @@ export interface StartEssayServiceOptions {
   adapter?: HttpAdapterName;
 }
 
-export interface RunningEssayService {
-  app: INestApplication;
-  http: HttpAgent;
+export interface RunningEssayService extends CapturedEssayService {
   /** `http://127.0.0.1:<port>` of the listening app. */
   baseUrl: string;
-  /** Closes the app; later calls wait for the same close. */
-  close(): Promise<void>;
 }
 
 /** The essay as `GET /essays/:id` shows it. */
 export type EssayBody = EssayView;
 
-// Variables a developer's shell may carry that would silently switch the app
-// under test to another database or broker: each test names what it uses.
-export const ISOLATED_ENV: Record<string, string | undefined> = {
-  DATABASE_URL: 'sqlite::memory:',
-  NATS_URL: undefined,
-  RABBITMQ_URL: undefined,
-  KAFKA_BOOTSTRAP_SERVERS: undefined,
-  KAFKA_GROUP_ID: undefined,
-  REDIS_URL: undefined,
-  SERVICE_NAME: undefined,
-  ESSAY_ANALYSIS_DELAY_MS: undefined,
-  ESSAY_REDELIVERY_INTERVAL_MS: undefined,
-  METRICS_PORT: undefined,
-};
-
-/** Runs `action` with `overrides` applied to process.env, then restores it exactly. */
-export async function withEnv<T>(
-  overrides: Record<string, string | undefined>,
-  action: () => Promise<T>,
-): Promise<T> {
-  const saved = new Map<string, string | undefined>();
-  for (const [name, value] of Object.entries(overrides)) {
-    saved.set(name, process.env[name]);
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  try {
-    return await action();
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-}
-
 /**
  * Starts the essay service as `createServiceApp()` builds it for production
  * (its real database and bus), listening on an ephemeral loopback port so
  * concurrent requests share one server. Without `env`: in-memory SQLite and
- * the in-process bus.
+ * the in-process bus. Its log lines go to `logs`, not to the test's output.
  */
 export async function startEssayService(
   options: StartEssayServiceOptions = {},
 ): Promise<RunningEssayService> {
-  const env = { ...ISOLATED_ENV, ...options.env };
-  const httpAdapter = options.adapter ?? 'express';
-  const app = await withEnv(env, () => createServiceApp(AppModule, { httpAdapter }));
-  let closing: Promise<void> | undefined;
-  const close = () => (closing ??= app.close());
-  try {
-    await app.listen(0, '127.0.0.1');
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const baseUrl = await app.getUrl();
-  return { app, http: request(app.getHttpServer() as Server), baseUrl, close };
+  const service = await startCapturedEssayService({ ...options, listen: true });
+  return { ...service, baseUrl: service.baseUrl! };
 }
 
 /** The essay's id from a `POST /essays` that must have been accepted. */

@@ -36,7 +36,11 @@
 //            the hypervisor stole, more than PCT% of a core is measured again, up to --retries=N
 //            times, default 2, 0 with --quick; the least disturbed window is kept),
 //          --wait-quiet=S (default 30, 0 with --quick: before each server starts, wait up to S seconds
-//            for other processes to use less than --max-foreign), --no-wait-quiet, --no-pin.
+//            for other processes to use less than --max-foreign), --no-wait-quiet, --no-pin,
+//          --baseline=DIR (another checkout of this repo, installed and built, e.g. a git worktree
+//            of an earlier commit: its `ours` is measured as the variant `baseline` in the same
+//            slices, through this server script copied into DIR/bench, and `ours` is reported
+//            against it: the before and after of a change, paired).
 //
 // Each variant is a separate server process (http-overhead-server.mjs); the
 // load comes from autocannon in this process. With taskset and >= 2 cores the
@@ -46,7 +50,14 @@
 // server's own cost (all its threads), independent of the load generator.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,7 +116,15 @@ const settings = {
   retries: number('retries', quick ? 0 : 2),
   // Before starting each server, wait (at most this many seconds) for the machine to be quiet.
   waitQuietSeconds: args.has('no-wait-quiet') ? 0 : number('wait-quiet', quick ? 0 : 30),
+  baseline: args.has('baseline') ? resolve(String(args.get('baseline'))) : undefined,
 };
+if (settings.baseline && !settings.variants.includes('baseline'))
+  settings.variants.push('baseline');
+// The baseline's server is this script, run from the baseline's checkout so that it
+// imports that checkout's build of the library.
+const baselineServer =
+  settings.baseline && join(settings.baseline, 'bench', 'http-overhead-server.baseline.mjs');
+if (baselineServer) copyFileSync(SERVER, baselineServer);
 for (const variant of settings.variants) {
   if (!VARIANTS.includes(serverVariant(variant).variant))
     throw new Error(`unknown variant ${variant}: one of ${VARIANTS}`);
@@ -144,10 +163,10 @@ if (pinned) {
 }
 const cpuModel = cpuModelName();
 // Which library was measured: the working tree is built by `npm run bench:context`.
-function libraryVersion() {
+function libraryVersion(root = join(here, '..')) {
   const git = (...gitArgs) =>
     execFileSync('git', gitArgs, {
-      cwd: here,
+      cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
@@ -155,9 +174,9 @@ function libraryVersion() {
     return {
       commit: git('rev-parse', 'HEAD'),
       uncommittedChanges:
-        git('status', '--porcelain', '--', '../libs/production-readiness/src') !== '',
+        git('status', '--porcelain', '--', 'libs/production-readiness/src') !== '',
       distBuiltAt: statSync(
-        join(here, '../libs/production-readiness/dist/index.js'),
+        join(root, 'libs/production-readiness/dist/index.js'),
       ).mtime.toISOString(),
     };
   } catch {
@@ -220,6 +239,10 @@ async function waitQuiet() {
 // `ours-PIECE[+PIECE]` is ours without those pieces, beside ours in the same run
 // (what --ours-without does to every `ours`).
 function serverVariant(variant) {
+  if (variant === 'baseline') {
+    if (!baselineServer) throw new Error('the variant baseline needs --baseline=DIR');
+    return { variant: 'ours', without: [...settings.oursWithout], server: baselineServer };
+  }
   const match = /^ours-(.+)$/.exec(variant);
   const pieces = match ? match[1].split('+') : [];
   for (const piece of pieces) {
@@ -229,15 +252,16 @@ function serverVariant(variant) {
   return {
     variant: match ? 'ours' : variant,
     without: [...settings.oursWithout, ...pieces],
+    server: SERVER,
   };
 }
 
 async function startServer(adapter, label) {
-  const { variant, without } = serverVariant(label);
+  const { variant, without, server } = serverVariant(label);
   const command = pinned ? 'taskset' : serverNode;
   const commandArgs = [
     ...(pinned ? ['-c', '0', serverNode] : []),
-    SERVER,
+    server,
     adapter,
     variant,
     settings.logFile,
@@ -541,6 +565,18 @@ function summariseRows(runs) {
     rows.ours.userOverheadOfHandWired =
       rows.ours.userOverheadUsPerRequest / rows['hand-wired'].userOverheadUsPerRequest;
   }
+  // Ours against the baseline build's ours (--baseline), paired by slice (round).
+  if (rows.ours && rows.baseline) {
+    const baseline = of('baseline');
+    const paired = of('ours')
+      .map((run) => {
+        const pair = baseline.find((b) => b.round === run.round);
+        return pair && run.cpuUsPerRequest - pair.cpuUsPerRequest;
+      })
+      .filter((value) => value !== undefined);
+    rows.ours.overBaselineUs = rows.ours.cpuUsPerRequest - rows.baseline.cpuUsPerRequest;
+    rows.ours.pairedOverBaselineMedianUs = median(paired);
+  }
   // What each piece costs inside ours: ours against ours without it, paired by slice (round).
   if (rows.ours) {
     const ours = of('ours');
@@ -580,6 +616,7 @@ function piecesTable(summary) {
     'bare µs/req',
     'ours over bare',
     'hand-wired over bare',
+    ...(settings.baseline ? ['baseline over bare', 'ours over baseline'] : []),
     ...pieces.map((variant) => variant.replace(/^ours-/, '')),
   ];
   const body = [];
@@ -595,6 +632,14 @@ function piecesTable(summary) {
           rows.bare ? rows.bare.cpuUsPerRequest.toFixed(1) : '—',
           over(rows.ours),
           over(rows['hand-wired']),
+          ...(settings.baseline
+            ? [
+                over(rows.baseline),
+                rows.ours?.overBaselineUs === undefined
+                  ? '—'
+                  : `${rows.ours.overBaselineUs >= 0 ? '+' : ''}${rows.ours.overBaselineUs.toFixed(1)} (p ${rows.ours.pairedOverBaselineMedianUs.toFixed(1)})`,
+              ]
+            : []),
           ...pieces.map((variant) =>
             rows[variant]?.pairedPieceCostMedianUs === undefined
               ? '—'
@@ -687,6 +732,7 @@ function chart(summary) {
     'context+logging': '#bdc3c7',
     'hand-wired': '#e67e22',
     ours: '#2980b9',
+    baseline: '#8e44ad',
   };
   const groups = Object.entries(summary).flatMap(([adapter, routes]) =>
     Object.entries(routes).flatMap(([route, byCount]) =>
@@ -754,6 +800,7 @@ if (args.has('chart-from')) {
 
 const started = new Date();
 const library = libraryVersion();
+const baselineLibrary = settings.baseline && libraryVersion(settings.baseline);
 console.log(
   `http-overhead: ${settings.adapters.join('+')} × ${settings.variants.join(', ')} on ${settings.routes.join(', ')}; ` +
     `${settings.connections.join(' and ')} connections, warm-up ${settings.warmupSeconds} s, measured ${settings.durationSeconds} s, ` +
@@ -794,6 +841,7 @@ let json = JSON.stringify(
     finishedAt: new Date().toISOString(),
     machine,
     library,
+    ...(baselineLibrary && { baselineLibrary }),
     settings,
     summary,
     runs,
@@ -827,7 +875,11 @@ for (const [adapter, routes] of Object.entries(summary)) {
             : `, ${(1 / ours.overheadOfHandWired).toFixed(1)}× less than hand-wired ` +
               `(${(1 / ours.userOverheadOfHandWired).toFixed(1)}× in user CPU), ` +
               `${(ours.throughputOfHandWired * 100).toFixed(0)}% of hand-wired throughput`) +
-          `; p99 ${ours.p99OfBare.toFixed(2)}× bare`,
+          `; p99 ${ours.p99OfBare.toFixed(2)}× bare` +
+          (ours.overBaselineUs === undefined
+            ? ''
+            : `; against the baseline ${ours.overBaselineUs >= 0 ? '+' : ''}${ours.overBaselineUs.toFixed(1)} µs/req ` +
+              `(paired median ${ours.pairedOverBaselineMedianUs.toFixed(1)})`),
       );
     }
   }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { Controller, Module, type INestApplication } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  Module,
+  type ArgumentsHost,
+  type INestApplication,
+} from '@nestjs/common';
 import {
   ClientProxyFactory,
   MessagePattern,
@@ -8,14 +14,16 @@ import {
   Transport,
   type ClientProxy,
 } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
+import { catchError, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BaseServiceConfig,
   createServiceApp,
   ErrorCode,
+  ProblemExceptionFilter,
   ProductionReadinessModule,
   ServiceError,
+  type ProblemDetails,
 } from 'nestjs-production-readiness';
 
 const subject = `rpc-errors-${randomUUID()}`;
@@ -125,5 +133,99 @@ describe('message handler errors (request-response over a real NATS)', () => {
     expect(logged).toHaveLength(1);
     expect(JSON.stringify(logged[0])).toMatch(/hunter2/); // the full error stays in the logs
     expect((logged[0].err as { stack?: string }).stack).toMatch(/at /);
+  });
+});
+
+// The documented extension point for message handlers: a ProblemExceptionFilter
+// subclass overriding handleRpc(), given as errors.exceptionFilter.
+const filteredSubject = `rpc-errors-filtered-${randomUUID()}`;
+
+/** Tells the caller whether a retry may help, on top of the library's problem. */
+@Catch()
+class RetryHintProblemFilter extends ProblemExceptionFilter {
+  protected override handleRpc(exception: unknown, host: ArgumentsHost): Observable<never> {
+    return super
+      .handleRpc(exception, host)
+      .pipe(
+        catchError((problem: ProblemDetails) =>
+          throwError(() => ({ ...problem, retryable: problem.status >= 500 })),
+        ),
+      );
+  }
+}
+
+@Controller()
+class FailingController {
+  @MessagePattern(`${filteredSubject}.conflict`)
+  conflict(): never {
+    throw new ServiceError(ErrorCode.CONFLICT, 'Already summed.');
+  }
+
+  @MessagePattern(`${filteredSubject}.crash`)
+  crash(): never {
+    throw new Error('connection to postgres://app:hunter2@db failed');
+  }
+}
+
+class FilteredRpcConfig extends RpcTestConfig {
+  override SERVICE_NAME = filteredSubject;
+}
+
+@Module({
+  imports: [
+    ProductionReadinessModule.forRoot({
+      config: FilteredRpcConfig,
+      envFilePath: false,
+      env: {},
+      logging: { destination },
+      messaging: true,
+      errors: { exceptionFilter: RetryHintProblemFilter },
+    }),
+  ],
+  controllers: [FailingController],
+})
+class FilteredRpcModule {}
+
+describe('a ProblemExceptionFilter subclass on message handlers (real NATS)', () => {
+  let app: INestApplication;
+  let client: ClientProxy;
+
+  beforeAll(async () => {
+    app = await createServiceApp(FilteredRpcModule);
+    client = ClientProxyFactory.create({
+      transport: Transport.NATS,
+      options: { servers: ['nats://127.0.0.1:4222'] },
+    });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+  });
+
+  it("changes the answer through handleRpc(), still the library's problem", async () => {
+    const conflict: unknown = await lastValueFrom(
+      client.send(`${filteredSubject}.conflict`, request('', {}, 'rpc-filtered-conflict')),
+    ).catch((caught: unknown) => caught);
+    expect(conflict).toMatchObject({
+      status: 409,
+      code: 'CONFLICT',
+      detail: 'Already summed.',
+      instance: `${filteredSubject}.conflict`,
+      correlationId: 'rpc-filtered-conflict',
+      retryable: false,
+    });
+
+    const crash: unknown = await lastValueFrom(
+      client.send(`${filteredSubject}.crash`, request('', {}, 'rpc-filtered-crash')),
+    ).catch((caught: unknown) => caught);
+    expect(crash).toMatchObject({
+      status: 500,
+      code: 'INTERNAL',
+      correlationId: 'rpc-filtered-crash',
+      retryable: true,
+    });
+    expect(JSON.stringify(crash)).not.toMatch(/hunter2/);
   });
 });

@@ -19,7 +19,7 @@ import {
 } from 'nestjs-production-readiness';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { withEnv } from '../support/essay-service.js';
+import { withEnv } from '../support/test-env.js';
 import { LogCapture } from '../support/log-capture.js';
 import { PLAIN_ENV, RUN } from './plain-env.js';
 import { initTestingApp } from '../support/testing-app.js';
@@ -35,6 +35,18 @@ class TenantApiKeyGuard extends ApiKeyGuard {
   protected override getTracker(request: GuardedRequest): string {
     const tenant = request.headers['x-tenant'];
     return `tenant:${typeof tenant === 'string' ? tenant : 'none'}`;
+  }
+}
+
+/** Also reads the key from `Authorization: ApiKey <key>`, as some gateways send it. */
+@Injectable()
+class AuthorizationApiKeyGuard extends ApiKeyGuard {
+  protected override getPresentedKey(request: GuardedRequest): string | undefined {
+    const authorization = request.headers.authorization;
+    const scheme = 'ApiKey ';
+    return typeof authorization === 'string' && authorization.startsWith(scheme)
+      ? authorization.slice(scheme.length)
+      : super.getPresentedKey(request);
   }
 }
 
@@ -118,6 +130,24 @@ for (const adapter of ['express', 'fastify'] as const) {
         await http(app).get('/notes').set('x-tenant', 'globex').expect(401);
       });
     }
+
+    it('an ApiKeyGuard subclass reads the key its own way', async () => {
+      app = await createApp(adapter, (logs) =>
+        ProductionReadinessModule.forRoot({
+          security: { apiKeyGuard: AuthorizationApiKeyGuard },
+          logging: { destination: logs.destination },
+        }),
+      );
+
+      await http(app).get('/notes').set('authorization', `ApiKey ${API_KEY}`).expect(200, ['n1']);
+      await http(app).get('/notes').set('x-api-key', API_KEY).expect(200, ['n1']);
+      const refused = await http(app)
+        .get('/notes')
+        .set('authorization', 'ApiKey wrong-key-0123456789')
+        .expect(401);
+      expect(refused.body).toMatchObject({ code: 'UNAUTHORIZED' });
+      await http(app).get('/notes').set('authorization', `Bearer ${API_KEY}`).expect(401);
+    });
 
     for (const style of ['forRoot', 'forRootAsync'] as const) {
       it(`a ProblemExceptionFilter subclass changes the answer, still a problem (${style})`, async () => {

@@ -6,6 +6,7 @@ import {
   Module,
   type ArgumentsHost,
   type INestApplication,
+  type Type,
 } from '@nestjs/common';
 import {
   ClientProxyFactory,
@@ -78,34 +79,42 @@ function request(pattern: string, data: unknown, correlationId: string) {
   return new NatsRecordBuilder(data).setHeaders(headers).build();
 }
 
-describe('message handler errors (request-response over a real NATS)', () => {
-  let app: INestApplication;
-  let client: ClientProxy;
-
+/**
+ * Starts `module` for the enclosing describe block and gives how to ask it
+ * over NATS: the answer, or rejects with the error it answered.
+ */
+function natsCaller(module: Type<unknown>) {
+  let app: INestApplication | undefined;
+  let client: ClientProxy | undefined;
   beforeAll(async () => {
-    app = await createServiceApp(RpcTestModule);
+    app = await createServiceApp(module);
     client = ClientProxyFactory.create({
       transport: Transport.NATS,
       options: { servers: ['nats://127.0.0.1:4222'] },
     });
     await client.connect();
   });
-
   afterAll(async () => {
     await client?.close();
     await app?.close();
   });
+  return (pattern: string, data: unknown, correlationId: string): Promise<unknown> => {
+    if (!client) throw new Error('the app is not started');
+    return lastValueFrom(client.send(pattern, request('', data, correlationId)));
+  };
+}
+
+describe('message handler errors (request-response over a real NATS)', () => {
+  const ask = natsCaller(RpcTestModule);
 
   it('answers a request that succeeds', async () => {
-    await expect(
-      lastValueFrom(client.send(`${subject}.sum`, request('', [1, 2, 3], 'rpc-ok'))),
-    ).resolves.toBe(6);
+    await expect(ask(`${subject}.sum`, [1, 2, 3], 'rpc-ok')).resolves.toBe(6);
   });
 
   it('answers a ServiceError with its problem object and the caller’s correlation id', async () => {
-    const error: unknown = await lastValueFrom(
-      client.send(`${subject}.conflict`, request('', {}, 'rpc-conflict-1')),
-    ).catch((caught: unknown) => caught);
+    const error: unknown = await ask(`${subject}.conflict`, {}, 'rpc-conflict-1').catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({
       type: 'urn:problem-type:conflict',
       title: 'Conflict',
@@ -122,9 +131,9 @@ describe('message handler errors (request-response over a real NATS)', () => {
   });
 
   it('answers an unexpected error with a generic 500 and logs it once with its stack', async () => {
-    const error: unknown = await lastValueFrom(
-      client.send(`${subject}.crash`, request('', {}, 'rpc-crash-1')),
-    ).catch((caught: unknown) => caught);
+    const error: unknown = await ask(`${subject}.crash`, {}, 'rpc-crash-1').catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({ status: 500, code: 'INTERNAL', correlationId: 'rpc-crash-1' });
     expect(JSON.stringify(error)).not.toMatch(/hunter2|\/srv\/app|sum\.ts/);
     const logged = lines.filter(
@@ -187,26 +196,13 @@ class FilteredRpcConfig extends RpcTestConfig {
 class FilteredRpcModule {}
 
 describe('a ProblemExceptionFilter subclass on message handlers (real NATS)', () => {
-  let app: INestApplication;
-  let client: ClientProxy;
-
-  beforeAll(async () => {
-    app = await createServiceApp(FilteredRpcModule);
-    client = ClientProxyFactory.create({
-      transport: Transport.NATS,
-      options: { servers: ['nats://127.0.0.1:4222'] },
-    });
-    await client.connect();
-  });
-
-  afterAll(async () => {
-    await client?.close();
-    await app?.close();
-  });
+  const ask = natsCaller(FilteredRpcModule);
 
   it("changes the answer through handleRpc(), still the library's problem", async () => {
-    const conflict: unknown = await lastValueFrom(
-      client.send(`${filteredSubject}.conflict`, request('', {}, 'rpc-filtered-conflict')),
+    const conflict: unknown = await ask(
+      `${filteredSubject}.conflict`,
+      {},
+      'rpc-filtered-conflict',
     ).catch((caught: unknown) => caught);
     expect(conflict).toMatchObject({
       status: 409,
@@ -217,9 +213,9 @@ describe('a ProblemExceptionFilter subclass on message handlers (real NATS)', ()
       retryable: false,
     });
 
-    const crash: unknown = await lastValueFrom(
-      client.send(`${filteredSubject}.crash`, request('', {}, 'rpc-filtered-crash')),
-    ).catch((caught: unknown) => caught);
+    const crash: unknown = await ask(`${filteredSubject}.crash`, {}, 'rpc-filtered-crash').catch(
+      (caught: unknown) => caught,
+    );
     expect(crash).toMatchObject({
       status: 500,
       code: 'INTERNAL',

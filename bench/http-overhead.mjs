@@ -510,6 +510,14 @@ function summarise(runs) {
 // The rows of one adapter, route and connection count.
 function summariseRows(runs) {
   const of = (variant) => runs.filter((run) => run.variant === variant);
+  // CPU µs/request of `minuend` minus `subtrahend`'s in the same slice (round), per slice.
+  const pairedDifferences = (minuend, subtrahend) =>
+    of(minuend)
+      .map((run) => {
+        const pair = of(subtrahend).find((other) => other.round === run.round);
+        return pair && run.cpuUsPerRequest - pair.cpuUsPerRequest;
+      })
+      .filter((value) => value !== undefined);
   const bare = of('bare');
   const bareCpu = median(bare.map((run) => run.cpuUsPerRequest));
   const rows = {};
@@ -517,9 +525,7 @@ function summariseRows(runs) {
     const these = of(variant);
     const cpu = median(these.map((run) => run.cpuUsPerRequest));
     // Paired by round (the variants of a round ran back to back): how much the difference moves.
-    const paired = these.map(
-      (run) => run.cpuUsPerRequest - bare.find((b) => b.round === run.round).cpuUsPerRequest,
-    );
+    const paired = pairedDifferences(variant, 'bare');
     rows[variant] = {
       reqPerSec: median(these.map((run) => run.reqPerSec)),
       latencyP50Ms: median(these.map((run) => run.latencyP50Ms)),
@@ -567,29 +573,15 @@ function summariseRows(runs) {
   }
   // Ours against the baseline build's ours (--baseline), paired by slice (round).
   if (rows.ours && rows.baseline) {
-    const baseline = of('baseline');
-    const paired = of('ours')
-      .map((run) => {
-        const pair = baseline.find((b) => b.round === run.round);
-        return pair && run.cpuUsPerRequest - pair.cpuUsPerRequest;
-      })
-      .filter((value) => value !== undefined);
     rows.ours.overBaselineUs = rows.ours.cpuUsPerRequest - rows.baseline.cpuUsPerRequest;
-    rows.ours.pairedOverBaselineMedianUs = median(paired);
+    rows.ours.pairedOverBaselineMedianUs = median(pairedDifferences('ours', 'baseline'));
   }
   // What each piece costs inside ours: ours against ours without it, paired by slice (round).
   if (rows.ours) {
-    const ours = of('ours');
     for (const variant of Object.keys(rows)) {
       if (!/^ours-/.test(variant)) continue;
-      const paired = of(variant)
-        .map((run) => {
-          const pair = ours.find((o) => o.round === run.round);
-          return pair && pair.cpuUsPerRequest - run.cpuUsPerRequest;
-        })
-        .filter((value) => value !== undefined);
       rows[variant].pieceCostUs = rows.ours.cpuUsPerRequest - rows[variant].cpuUsPerRequest;
-      rows[variant].pairedPieceCostMedianUs = median(paired);
+      rows[variant].pairedPieceCostMedianUs = median(pairedDifferences('ours', variant));
     }
   }
   return rows;
@@ -623,9 +615,10 @@ function piecesTable(summary) {
   for (const [adapter, routes] of Object.entries(summary)) {
     for (const [route, byCount] of Object.entries(routes)) {
       for (const [connections, rows] of Object.entries(byCount)) {
+        const signed = (us) => `${us >= 0 ? '+' : ''}${us.toFixed(1)}`;
         const over = (row) =>
           row
-            ? `${row.overheadUsPerRequest >= 0 ? '+' : ''}${row.overheadUsPerRequest.toFixed(1)} (p ${row.pairedOverheadMedianUs.toFixed(1)})`
+            ? `${signed(row.overheadUsPerRequest)} (p ${row.pairedOverheadMedianUs.toFixed(1)})`
             : '—';
         body.push([
           `${adapter} ${ROUTES[route].method} ${route} c${connections}`,
@@ -637,7 +630,7 @@ function piecesTable(summary) {
                 over(rows.baseline),
                 rows.ours?.overBaselineUs === undefined
                   ? '—'
-                  : `${rows.ours.overBaselineUs >= 0 ? '+' : ''}${rows.ours.overBaselineUs.toFixed(1)} (p ${rows.ours.pairedOverBaselineMedianUs.toFixed(1)})`,
+                  : `${signed(rows.ours.overBaselineUs)} (p ${rows.ours.pairedOverBaselineMedianUs.toFixed(1)})`,
               ]
             : []),
           ...pieces.map((variant) =>

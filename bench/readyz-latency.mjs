@@ -30,10 +30,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { createServiceApp, ProductionReadinessModule } from 'nestjs-production-readiness';
-import { ESSAY_SERVICE_READINESS } from '../dist/apps/essay-service/app.module.js';
-import { BatchesModule } from '../dist/apps/essay-service/batches/batches.module.js';
-import { DatabaseModule } from '../dist/apps/essay-service/database/database.module.js';
-import { EssaysModule } from '../dist/apps/essay-service/essays/essays.module.js';
+import {
+  ESSAY_SERVICE_FEATURES,
+  ESSAY_SERVICE_READINESS,
+} from '../dist/apps/essay-service/app.module.js';
 import { cliArgs } from './cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -163,9 +163,7 @@ async function startApp(cacheTtlMs) {
         health: { cacheTtlMs },
         logging: { destination: sink },
       }),
-      DatabaseModule,
-      EssaysModule,
-      BatchesModule,
+      ...ESSAY_SERVICE_FEATURES,
     ],
   })(ReadyzBenchModule);
   const app = await createServiceApp(ReadyzBenchModule);

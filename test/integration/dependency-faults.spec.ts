@@ -1,14 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
-import { createServiceApp } from 'nestjs-production-readiness';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapturedEssayServiceModule } from '../support/captured-essay-service.js';
-import {
-  ISOLATED_ENV,
-  uniqueServiceName,
-  withEnv,
-  type HttpAdapterName,
-} from '../support/essay-service.js';
+import { startCapturedEssayService } from '../support/captured-essay-service.js';
+import { uniqueServiceName, type HttpAdapterName } from '../support/essay-service.js';
 import { sampleValue } from '../support/exposition.js';
 import { LogCapture } from '../support/log-capture.js';
 import { startNatsServer, type PrivateNats } from '../support/nats-server.js';
@@ -48,17 +42,11 @@ async function startFaultApp(
   adapter: HttpAdapterName,
   env: Record<string, string | undefined>,
 ): Promise<FaultApp> {
-  const logs = new LogCapture();
-  const app = await withEnv({ ...ISOLATED_ENV, ...env }, () =>
-    createServiceApp(
-      CapturedEssayServiceModule.forRoot({ logging: { destination: logs.destination } }),
-      {
-        httpAdapter: adapter,
-      },
-    ),
-  );
-  await app.listen(0, '127.0.0.1');
-  const baseUrl = await app.getUrl();
+  const { app, logs, baseUrl, close } = await startCapturedEssayService({
+    adapter,
+    env,
+    listen: true,
+  });
   const call: FaultApp['call'] = async (method, path, init = {}) => {
     const startedAt = performance.now();
     const response = await fetch(`${baseUrl}${path}`, {
@@ -78,7 +66,6 @@ async function startFaultApp(
       ms: performance.now() - startedAt,
     };
   };
-  let closing: Promise<void> | undefined;
   return {
     app,
     logs,
@@ -87,7 +74,7 @@ async function startFaultApp(
       const response = await fetch(`${baseUrl}/metrics`);
       return sampleValue(await response.text(), name, labels);
     },
-    close: () => (closing ??= app.close()),
+    close,
   };
 }
 

@@ -1,9 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
-import { createServiceApp, type HealthOptions } from 'nestjs-production-readiness';
+import type { HealthOptions } from 'nestjs-production-readiness';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CapturedEssayServiceModule } from '../support/captured-essay-service.js';
-import { ISOLATED_ENV, uniqueServiceName, withEnv } from '../support/essay-service.js';
+import { startCapturedEssayService } from '../support/captured-essay-service.js';
+import { uniqueServiceName } from '../support/essay-service.js';
 import { LogCapture } from '../support/log-capture.js';
 import { NATS_URL } from '../support/nats.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -84,24 +84,21 @@ afterAll(async () => {
 
 /** The sample app with these health options, on PostgreSQL (proxied), the private Redis and NATS. */
 async function startHealthApp(health: HealthOptions): Promise<HealthApp> {
-  const logs = new LogCapture();
   const env = {
-    ...ISOLATED_ENV,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     NATS_URL,
     SERVICE_NAME: uniqueServiceName('health'),
     ESSAY_REDELIVERY_INTERVAL_MS: '600000',
   };
-  const app = await withEnv(env, () =>
-    createServiceApp(
-      CapturedEssayServiceModule.forRoot({ health, logging: { destination: logs.destination } }),
-    ),
-  );
+  const { app, logs, baseUrl, close } = await startCapturedEssayService({
+    env,
+    readiness: { health },
+    listen: true,
+  });
+  // Taken once listening, a few ms after the bootstrap the first sweep counts from:
+  // a wait measured from it is never shorter than meant.
   const bootstrappedAt = performance.now();
-  await app.listen(0, '127.0.0.1');
-  const baseUrl = await app.getUrl();
-  let closing: Promise<void> | undefined;
   return {
     app,
     baseUrl,
@@ -119,7 +116,7 @@ async function startHealthApp(health: HealthOptions): Promise<HealthApp> {
         ms: performance.now() - startedAt,
       };
     },
-    close: () => (closing ??= app.close()),
+    close,
   };
 }
 

@@ -24,6 +24,7 @@ import {
   ProblemExceptionFilter,
   ProductionReadinessModule,
   ServiceError,
+  type ErrorsOptions,
   type ProblemDetails,
 } from 'nestjs-production-readiness';
 
@@ -33,45 +34,50 @@ const destination = {
   write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
 };
 
-@Controller()
-class SumController {
-  @MessagePattern(`${subject}.sum`)
-  sum(numbers: number[]): number {
-    return numbers.reduce((total, n) => total + n, 0);
+/** A service on NATS answering `<name>.sum`, `.conflict` and `.crash`, named `name`. */
+function rpcTestModule(name: string, errors?: ErrorsOptions): Type<unknown> {
+  @Controller()
+  class SumController {
+    @MessagePattern(`${name}.sum`)
+    sum(numbers: number[]): number {
+      return numbers.reduce((total, n) => total + n, 0);
+    }
+
+    @MessagePattern(`${name}.conflict`)
+    conflict(): never {
+      throw new ServiceError(ErrorCode.CONFLICT, 'Already summed.');
+    }
+
+    @MessagePattern(`${name}.crash`)
+    crash(): never {
+      throw new Error('connection to postgres://app:hunter2@db failed at /srv/app/sum.ts:12');
+    }
   }
 
-  @MessagePattern(`${subject}.conflict`)
-  conflict(): never {
-    throw new ServiceError(ErrorCode.CONFLICT, 'Already summed.');
+  class RpcTestConfig extends BaseServiceConfig {
+    override SERVICE_NAME = name;
+    override SERVICE_VERSION = '1.0.0';
+    override PORT = 3000;
+    override DATABASE_URL = 'sqlite::memory:';
+    override NATS_URL = 'nats://127.0.0.1:4222';
   }
 
-  @MessagePattern(`${subject}.crash`)
-  crash(): never {
-    throw new Error('connection to postgres://app:hunter2@db failed at /srv/app/sum.ts:12');
-  }
+  @Module({
+    imports: [
+      ProductionReadinessModule.forRoot({
+        config: RpcTestConfig,
+        envFilePath: false,
+        env: {},
+        logging: { destination },
+        messaging: true,
+        errors,
+      }),
+    ],
+    controllers: [SumController],
+  })
+  class RpcTestModule {}
+  return RpcTestModule;
 }
-
-class RpcTestConfig extends BaseServiceConfig {
-  override SERVICE_NAME = subject;
-  override SERVICE_VERSION = '1.0.0';
-  override PORT = 3000;
-  override DATABASE_URL = 'sqlite::memory:';
-  override NATS_URL = 'nats://127.0.0.1:4222';
-}
-
-@Module({
-  imports: [
-    ProductionReadinessModule.forRoot({
-      config: RpcTestConfig,
-      envFilePath: false,
-      env: {},
-      logging: { destination },
-      messaging: true,
-    }),
-  ],
-  controllers: [SumController],
-})
-class RpcTestModule {}
 
 function request(pattern: string, data: unknown, correlationId: string) {
   const headers = natsHeaders();
@@ -105,7 +111,7 @@ function natsCaller(module: Type<unknown>) {
 }
 
 describe('message handler errors (request-response over a real NATS)', () => {
-  const ask = natsCaller(RpcTestModule);
+  const ask = natsCaller(rpcTestModule(subject));
 
   it('answers a request that succeeds', async () => {
     await expect(ask(`${subject}.sum`, [1, 2, 3], 'rpc-ok')).resolves.toBe(6);
@@ -163,37 +169,9 @@ class RetryHintProblemFilter extends ProblemExceptionFilter {
   }
 }
 
-@Controller()
-class FailingController {
-  @MessagePattern(`${filteredSubject}.conflict`)
-  conflict(): never {
-    throw new ServiceError(ErrorCode.CONFLICT, 'Already summed.');
-  }
-
-  @MessagePattern(`${filteredSubject}.crash`)
-  crash(): never {
-    throw new Error('connection to postgres://app:hunter2@db failed');
-  }
-}
-
-class FilteredRpcConfig extends RpcTestConfig {
-  override SERVICE_NAME = filteredSubject;
-}
-
-@Module({
-  imports: [
-    ProductionReadinessModule.forRoot({
-      config: FilteredRpcConfig,
-      envFilePath: false,
-      env: {},
-      logging: { destination },
-      messaging: true,
-      errors: { exceptionFilter: RetryHintProblemFilter },
-    }),
-  ],
-  controllers: [FailingController],
-})
-class FilteredRpcModule {}
+const FilteredRpcModule = rpcTestModule(filteredSubject, {
+  exceptionFilter: RetryHintProblemFilter,
+});
 
 describe('a ProblemExceptionFilter subclass on message handlers (real NATS)', () => {
   const ask = natsCaller(FilteredRpcModule);

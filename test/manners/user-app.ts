@@ -5,10 +5,10 @@ import { LOGGING_OPTIONS } from 'nestjs-production-readiness';
 import request from 'supertest';
 import { LogCapture } from '../support/log-capture.js';
 import { PLAIN_ENV } from '../plain/plain-env.js';
-import { withEnv } from '../support/test-env.js';
+import { withEnv, type HttpAgent } from '../support/test-env.js';
 import { initTestingApp } from '../support/testing-app.js';
 
-export type HttpAgent = ReturnType<typeof request>;
+export type { HttpAgent } from '../support/test-env.js';
 
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type Adapter = (typeof ADAPTERS)[number];

@@ -14,10 +14,10 @@ import {
   type ServiceAppOptions,
 } from 'nestjs-production-readiness';
 import request from 'supertest';
-import { ESSAY_SERVICE_READINESS } from '../../apps/essay-service/src/app.module.js';
-import { BatchesModule } from '../../apps/essay-service/src/batches/batches.module.js';
-import { DatabaseModule } from '../../apps/essay-service/src/database/database.module.js';
-import { EssaysModule } from '../../apps/essay-service/src/essays/essays.module.js';
+import {
+  ESSAY_SERVICE_FEATURES,
+  ESSAY_SERVICE_READINESS,
+} from '../../apps/essay-service/src/app.module.js';
 import { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './test-env.js';
 import { LogCapture } from './log-capture.js';
 
@@ -50,13 +50,18 @@ export interface CapturedEssayService {
   close(): Promise<void>;
 }
 
+/** The sample app listening on an ephemeral loopback port. */
+export interface ListeningEssayService extends CapturedEssayService {
+  baseUrl: string;
+}
+
 /**
  * The sample app's AppModule with a test's options over its own, plus the
  * test's controllers: AppModule's imports, with ProductionReadinessModule
  * given the merged options.
  */
 @Module({})
-export class CapturedEssayServiceModule {
+class CapturedEssayServiceModule {
   static forRoot(
     options: ProductionReadinessOptions,
     controllers: Type<unknown>[] = [],
@@ -66,9 +71,7 @@ export class CapturedEssayServiceModule {
       module: CapturedEssayServiceModule,
       imports: [
         ProductionReadinessModule.forRoot({ ...ESSAY_SERVICE_READINESS, ...options }),
-        DatabaseModule,
-        EssaysModule,
-        BatchesModule,
+        ...ESSAY_SERVICE_FEATURES,
       ],
       controllers,
       providers,
@@ -81,6 +84,12 @@ export class CapturedEssayServiceModule {
  * logs going to a LogCapture. The environment is applied only while the app
  * is created (when the config is read), then restored.
  */
+export async function startCapturedEssayService(
+  options: CapturedEssayServiceOptions & { listen: true },
+): Promise<ListeningEssayService>;
+export async function startCapturedEssayService(
+  options?: CapturedEssayServiceOptions,
+): Promise<CapturedEssayService>;
 export async function startCapturedEssayService(
   options: CapturedEssayServiceOptions = {},
 ): Promise<CapturedEssayService> {

@@ -1,25 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { EssayView } from '../../apps/essay-service/src/essays/essays.controller.js';
-import { startCapturedEssayService, type CapturedEssayService } from './captured-essay-service.js';
-import type { HttpAdapterName, HttpAgent } from './test-env.js';
+import {
+  startCapturedEssayService,
+  type CapturedEssayServiceOptions,
+  type ListeningEssayService,
+} from './captured-essay-service.js';
+import type { HttpAgent } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
 export { ISOLATED_ENV, withEnv, type HttpAdapterName, type HttpAgent } from './test-env.js';
 
-export interface StartEssayServiceOptions {
-  /**
-   * Environment variables for this app; `undefined` unsets one. Applied to
-   * `process.env` only while the app is created, which is when the config is read.
-   */
-  env?: Record<string, string | undefined>;
-  /** @default 'express' */
-  adapter?: HttpAdapterName;
-}
+/** The environment (over the isolated defaults) and the adapter. */
+export type StartEssayServiceOptions = Pick<CapturedEssayServiceOptions, 'env' | 'adapter'>;
 
-export interface RunningEssayService extends CapturedEssayService {
-  /** `http://127.0.0.1:<port>` of the listening app. */
-  baseUrl: string;
-}
+export type RunningEssayService = ListeningEssayService;
 
 /** The essay as `GET /essays/:id` shows it. */
 export type EssayBody = EssayView;
@@ -33,8 +27,7 @@ export type EssayBody = EssayView;
 export async function startEssayService(
   options: StartEssayServiceOptions = {},
 ): Promise<RunningEssayService> {
-  const service = await startCapturedEssayService({ ...options, listen: true });
-  return { ...service, baseUrl: service.baseUrl! };
+  return startCapturedEssayService({ ...options, listen: true });
 }
 
 /** The essay's id from a `POST /essays` that must have been accepted. */

@@ -1,8 +1,7 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import type { SecurityOptions, ServerLimitsOptions } from 'nestjs-production-readiness';
-import { startCapturedEssayService } from './captured-essay-service.js';
-import type { HttpAdapterName, HttpAgent } from './essay-service.js';
-import type { LogCapture } from './log-capture.js';
+import { startCapturedEssayService, type ListeningEssayService } from './captured-essay-service.js';
+import type { HttpAdapterName } from './test-env.js';
 
 export interface SecuredEssayServiceOptions {
   /** @default 'express' */
@@ -21,14 +20,7 @@ export interface SecuredEssayServiceOptions {
 }
 
 /** The sample app listening on loopback, with its logs captured. */
-export interface SecuredEssayService {
-  app: INestApplication;
-  http: HttpAgent;
-  logs: LogCapture;
-  /** `http://127.0.0.1:<port>`. */
-  baseUrl: string;
-  close(): Promise<void>;
-}
+export type SecuredEssayService = ListeningEssayService;
 
 /**
  * The sample app as createServiceApp() builds it for production, with the
@@ -38,7 +30,7 @@ export interface SecuredEssayService {
 export async function startSecuredEssayService(
   options: SecuredEssayServiceOptions = {},
 ): Promise<SecuredEssayService> {
-  const service = await startCapturedEssayService({
+  return startCapturedEssayService({
     adapter: options.adapter,
     env: {
       API_KEYS: undefined,
@@ -50,5 +42,4 @@ export async function startSecuredEssayService(
     controllers: options.controllers,
     listen: true,
   });
-  return { ...service, baseUrl: service.baseUrl as string };
 }

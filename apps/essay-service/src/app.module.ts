@@ -36,12 +36,10 @@ export const ESSAY_SERVICE_READINESS: ProductionReadinessOptions = {
   resilience: { policies: { [LANGUAGE_TOOL_POLICY]: LANGUAGE_TOOL_RESILIENCE } },
 };
 
+/** The service's own feature modules: its database, essays and batches. */
+export const ESSAY_SERVICE_FEATURES = [DatabaseModule, EssaysModule, BatchesModule];
+
 @Module({
-  imports: [
-    ProductionReadinessModule.forRoot(ESSAY_SERVICE_READINESS),
-    DatabaseModule,
-    EssaysModule,
-    BatchesModule,
-  ],
+  imports: [ProductionReadinessModule.forRoot(ESSAY_SERVICE_READINESS), ...ESSAY_SERVICE_FEATURES],
 })
 export class AppModule {}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,10 +210,15 @@ describe(`the packed ${PACKAGE_NAME} tarball`, () => {
 
   // The plain app of test/plain (its own main.ts: NestFactory.create, listen),
   // compiled under workDir, so `nestjs-production-readiness` resolves to the
-  // unpacked tarball in workDir/node_modules, as in a user's app.
-  describe.each(['express', 'fastify'])('used by a plain Nest app on %s', (adapter) => {
-    it('serves with the correlation id, the access line and the 415, from the tarball', async () => {
-      const outDir = join(workDir, `plain-${adapter}`);
+  // unpacked tarball in workDir/node_modules, as in a user's app. `check` runs
+  // against it listening; on failure the error carries the app's output.
+  async function withPackedPlainApp(
+    adapter: string,
+    env: Record<string, string | undefined>,
+    check: (baseUrl: string, output: () => string) => Promise<void>,
+  ): Promise<void> {
+    const outDir = join(workDir, `plain-${adapter}`);
+    if (!existsSync(join(outDir, 'main.js'))) {
       await run(
         process.execPath,
         [
@@ -226,26 +231,41 @@ describe(`the packed ${PACKAGE_NAME} tarball`, () => {
         { cwd: REPO_ROOT, timeout: 120_000 },
       );
       writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
-      const port = await freePort();
-      const env = Object.fromEntries(
-        Object.entries({ ...PLAIN_ENV, PORT: String(port), PLAIN_ADAPTER: adapter }).filter(
-          (entry): entry is [string, string] => entry[1] !== undefined,
-        ),
+    }
+    const port = await freePort();
+    const childEnv = Object.fromEntries(
+      Object.entries({ ...PLAIN_ENV, ...env, PORT: String(port), PLAIN_ADAPTER: adapter }).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    );
+    const child = execFile(process.execPath, [join(outDir, 'main.js')], {
+      cwd: workDir,
+      env: { ...process.env, ...childEnv, NODE_OPTIONS: '' },
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: string) => (output += chunk));
+    child.stderr?.on('data', (chunk: string) => (output += chunk));
+    try {
+      const baseUrl = `http://127.0.0.1:${port}`;
+      await waitFor(
+        async () => (await fetch(`${baseUrl}/livez`).catch(() => undefined))?.ok || undefined,
+        20_000,
+        { description: `the plain app on ${adapter} to listen`, intervalMs: 50 },
       );
-      const child = execFile(process.execPath, [join(outDir, 'main.js')], {
-        cwd: workDir,
-        env: { ...process.env, ...env, NODE_OPTIONS: '' },
-      });
-      let output = '';
-      child.stdout?.on('data', (chunk: string) => (output += chunk));
-      child.stderr?.on('data', (chunk: string) => (output += chunk));
-      try {
-        const baseUrl = `http://127.0.0.1:${port}`;
-        await waitFor(
-          async () => (await fetch(`${baseUrl}/livez`).catch(() => undefined))?.ok || undefined,
-          20_000,
-          { description: `the plain app on ${adapter} to listen`, intervalMs: 50 },
-        );
+      await check(baseUrl, () => output);
+    } catch (error) {
+      throw new Error(`${String(error)}; the app's output:\n${output}`, { cause: error });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    }
+  }
+
+  describe.each(['express', 'fastify'])('used by a plain Nest app on %s', (adapter) => {
+    it('serves with the correlation id, the access line and the 415, from the tarball', async () => {
+      await withPackedPlainApp(adapter, {}, async (baseUrl, output) => {
         const hello = await fetch(`${baseUrl}/`, { headers: { 'x-correlation-id': 'packed-1' } });
         expect(hello.status).toBe(200);
         expect(hello.headers.get('x-correlation-id')).toBe('packed-1');
@@ -258,20 +278,30 @@ describe(`the packed ${PACKAGE_NAME} tarball`, () => {
         expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
         await waitFor(
           () =>
-            output.includes('"correlationId":"packed-1"') && output.includes('"status":200')
+            output().includes('"correlationId":"packed-1"') && output().includes('"status":200')
               ? true
               : undefined,
           5_000,
           { description: 'the access line', intervalMs: 50 },
         );
-      } catch (error) {
-        throw new Error(`${String(error)}; the app's output:\n${output}`, { cause: error });
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM');
-          await new Promise((resolve) => child.once('exit', resolve));
-        }
-      }
+      });
+    }, 60_000);
+
+    it("uses the app's own ApiKeyGuard and ProblemExceptionFilter subclasses, from the tarball", async () => {
+      const key = 'packed-extension-key-0123456789';
+      const env = { PLAIN_MODULES: 'extended', API_KEYS: key };
+      await withPackedPlainApp(adapter, env, async (baseUrl) => {
+        // The guard's getPresentedKey() reads the key from Authorization.
+        const served = await fetch(`${baseUrl}/`, { headers: { authorization: `ApiKey ${key}` } });
+        expect(served.status).toBe(200);
+        // The filter's handleHttp() adds its header to the library's own refusal.
+        const refused = await fetch(`${baseUrl}/`, {
+          headers: { authorization: 'ApiKey wrong-key-0123456789' },
+        });
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get('link')).toBe('<https://support.example.com>');
+        expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      });
     }, 60_000);
   });
 

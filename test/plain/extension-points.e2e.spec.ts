@@ -1,19 +1,16 @@
 import type { Server } from 'node:http';
 import {
-  Catch,
   Controller,
   Get,
   Injectable,
   Module,
   NotFoundException,
-  type ArgumentsHost,
   type DynamicModule,
   type INestApplication,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   ApiKeyGuard,
-  ProblemExceptionFilter,
   ProductionReadinessModule,
   type GuardedRequest,
 } from 'nestjs-production-readiness';
@@ -23,6 +20,7 @@ import { withEnv } from '../support/test-env.js';
 import { LogCapture } from '../support/log-capture.js';
 import { PLAIN_ENV, RUN } from './plain-env.js';
 import { initTestingApp } from '../support/testing-app.js';
+import { AuthorizationApiKeyGuard, SupportLinkProblemFilter } from './src/extended.module.js';
 
 // The documented extension points, used the way an app would: a subclass of
 // ApiKeyGuard (`security.apiKeyGuard`) and of ProblemExceptionFilter
@@ -35,28 +33,6 @@ class TenantApiKeyGuard extends ApiKeyGuard {
   protected override getTracker(request: GuardedRequest): string {
     const tenant = request.headers['x-tenant'];
     return `tenant:${typeof tenant === 'string' ? tenant : 'none'}`;
-  }
-}
-
-/** Also reads the key from `Authorization: ApiKey <key>`, as some gateways send it. */
-@Injectable()
-class AuthorizationApiKeyGuard extends ApiKeyGuard {
-  protected override getPresentedKey(request: GuardedRequest): string | undefined {
-    const authorization = request.headers.authorization;
-    const scheme = 'ApiKey ';
-    return typeof authorization === 'string' && authorization.startsWith(scheme)
-      ? authorization.slice(scheme.length)
-      : super.getPresentedKey(request);
-  }
-}
-
-/** Adds a support link to every problem, then answers as the library does. */
-@Catch()
-class SupportLinkProblemFilter extends ProblemExceptionFilter {
-  protected override handleHttp(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<object>();
-    this.adapterHost.httpAdapter.setHeader(response, 'link', '<https://support.example.com>');
-    super.handleHttp(exception, host);
   }
 }
 
